@@ -1,0 +1,151 @@
+"""The one place Sentinel reads its configuration: `SENTINEL_*` environment variables."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/sentinel"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+ENCRYPTION_KEY_BYTES = 32  # AES-256-GCM
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid. The message names the variable and what is wrong."""
+
+
+def _normalise_database_url(url: str) -> str:
+    # Operators write plain `postgresql://`; SQLAlchemy needs the driver spelled out.
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError("must start with postgresql:// or postgresql+psycopg://")
+
+
+def parse_encryption_keys(raw: str) -> dict[int, bytes]:
+    """Parse `VERSION:BASE64KEY,...` into {version: key}. Never echoes key material."""
+    ring: dict[int, bytes] = {}
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    if not entries:
+        raise ValueError("is empty; expected comma-separated VERSION:BASE64KEY entries")
+    for position, entry in enumerate(entries, start=1):
+        version_text, sep, key_text = entry.partition(":")
+        if not sep or not version_text.strip().isdigit():
+            raise ValueError(f"entry {position} is not VERSION:BASE64KEY")
+        version = int(version_text)
+        if version < 1:
+            raise ValueError(f"entry {position} has version {version}; versions start at 1")
+        if version in ring:
+            raise ValueError(f"version {version} appears twice")
+        try:
+            key = base64.b64decode(key_text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"entry {position} (version {version}) is not valid base64") from None
+        if len(key) != ENCRYPTION_KEY_BYTES:
+            raise ValueError(
+                f"entry {position} (version {version}) decodes to {len(key)} bytes; "
+                f"AES-256 needs {ENCRYPTION_KEY_BYTES}"
+            )
+        ring[version] = key
+    return ring
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SENTINEL_", extra="ignore", case_sensitive=False, frozen=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # The role the service's queries run as (not the tables' owner, NOBYPASSRLS). Migrations
+    # create it; the connecting user switches to it for every connection of the service.
+    database_runtime_role: str = Field(default="sentinel_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    redis_url: str = DEFAULT_REDIS_URL
+
+    github_app_id: int | None = None
+    github_private_key: SecretStr | None = None
+    github_private_key_path: Path | None = None
+    github_webhook_secret: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    app_slug: str = Field(default="sentinel", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
+
+    encryption_keys: Annotated[SecretStr | None, NoDecode] = None
+    allow_private_provider_urls: bool = False
+
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return _normalise_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL, e.g. https://api.github.com")
+        return value.rstrip("/")
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_encryption_keys(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _private_key_source(self) -> Settings:
+        if self.github_private_key is not None and self.github_private_key_path is not None:
+            raise ValueError(
+                "SENTINEL_GITHUB_PRIVATE_KEY and SENTINEL_GITHUB_PRIVATE_KEY_PATH are both set; "
+                "set only one"
+            )
+        return self
+
+    @cached_property
+    def encryption_key_ring(self) -> dict[int, bytes]:
+        if self.encryption_keys is None:
+            raise ConfigError(
+                "SENTINEL_ENCRYPTION_KEYS is not set: provider keys cannot be encrypted or "
+                "decrypted (expected VERSION:BASE64KEY entries of 32-byte keys)"
+            )
+        return parse_encryption_keys(self.encryption_keys.get_secret_value())
+
+    def require_webhook_secret(self) -> str:
+        if self.github_webhook_secret is None or not self.github_webhook_secret.get_secret_value():
+            raise ConfigError(
+                "SENTINEL_GITHUB_WEBHOOK_SECRET is not set: webhook deliveries cannot be verified"
+            )
+        return self.github_webhook_secret.get_secret_value()
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = first.get("loc") or ()
+    field = str(location[0]) if location else ""
+    variable = f"SENTINEL_{field.upper()}" if field else "configuration"
+    message = str(first.get("msg", "is invalid"))
+    # pydantic prefixes custom messages with "Value error, "; the variable name says enough.
+    message = message.removeprefix("Value error, ")
+    return f"{variable}: {message}"
+
+
+def load_settings() -> Settings:
+    """Build Settings from the environment, turning validation errors into one clear line."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
