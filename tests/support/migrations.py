@@ -1,0 +1,20 @@
+"""Running Alembic from tests the way `sentinel migrate` does."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from app.cli import ALEMBIC_INI
+from app.config import Settings
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ALEMBIC_INI))
+    url = Settings(database_url=database_url).database_url
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def run_migrations(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)

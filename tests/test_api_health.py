@@ -1,0 +1,43 @@
+"""The API process's health endpoints, over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from app.config import Settings
+from app.main import create_app
+from tests.support.live_server import serve
+from tests.support.redis_server import RedisServer, free_port
+
+
+async def test_healthz_readyz_and_metrics(settings: Settings) -> None:
+    async with serve(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as client:
+        health = await client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200
+        assert metrics.headers["content-type"].startswith("text/plain")
+        assert 'sentinel_http_requests_total{method="GET",route="/readyz",status="200"}' in (
+            metrics.text
+        )
+
+
+async def test_readyz_names_what_is_down(settings: Settings, redis_server: RedisServer) -> None:
+    nothing_listens = f"redis://127.0.0.1:{free_port()}/0"
+    broken = settings.model_copy(update={"redis_url": nothing_listens})
+    async with serve(create_app(broken)) as base, httpx.AsyncClient(base_url=base) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["postgres"] == "ok"
+    assert ready.json()["checks"]["redis"].startswith("unreachable")
+
+
+async def test_unknown_route_is_a_json_error(settings: Settings) -> None:
+    async with serve(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as client:
+        response = await client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not Found"}}
