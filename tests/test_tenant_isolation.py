@@ -249,14 +249,17 @@ async def test_tenant_setting_does_not_survive_the_transaction(
         async with tenant_session(sessionmaker, a.workspace_id) as session:
             tenant_pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
             assert await _count(session, "runs") == 1
-        async with sessionmaker() as session, session.begin():
-            assert (
-                await session.execute(text("SELECT pg_backend_pid()"))
-            ).scalar_one() == tenant_pid
+        # A plain connection from the pool, without the session hook that writes a scope.
+        async with engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
             setting = (
-                await session.execute(text("SELECT current_setting('sentinel.workspace_id', true)"))
+                await connection.execute(
+                    text("SELECT current_setting('sentinel.workspace_id', true)")
+                )
             ).scalar_one()
-            assert setting == ""
-            assert await _count(session, "runs") == 0
+            runs = (await connection.execute(text("SELECT count(*) FROM runs"))).scalar_one()
+        assert pid == tenant_pid
+        assert setting == ""
+        assert runs == 0
     finally:
         await engine.dispose()
