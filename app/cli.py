@@ -109,6 +109,18 @@ def api(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
 
+@cli.command()
+@operator_errors
+def worker(
+    burst: Annotated[bool, typer.Option(help="Drain the queue, then exit 0.")] = False,
+) -> None:
+    """Run the worker: webhook processing, the sweeper, delivery recovery."""
+    from app.worker import create_worker
+
+    settings = _settings()
+    create_worker(settings, burst=burst).run()
+
+
 @token_cli.command("create")
 @operator_errors
 def token_create(

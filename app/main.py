@@ -4,34 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings, load_settings
-from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
+from app.github.endpoint import router as github_router
 from app.metrics import install_metrics
-
-READINESS_TIMEOUT_SECONDS = 2.0
-
-
-@dataclass
-class Resources:
-    """What the lifespan builds once per process and requests borrow."""
-
-    settings: Settings
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-    redis: Redis
-
-
-def resources(request: Request) -> Resources:
-    return request.app.state.resources
+from app.resources import Resources, resources
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,18 +21,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
-        redis = Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=READINESS_TIMEOUT_SECONDS,
-            socket_timeout=READINESS_TIMEOUT_SECONDS,
-        )
-        app.state.resources = Resources(settings, engine, create_sessionmaker(engine), redis)
+        app.state.resources = await Resources.build(settings)
         try:
             yield
         finally:
-            await redis.aclose()
-            await engine.dispose()
+            await app.state.resources.close()
 
     app = FastAPI(
         title="Sentinel",
@@ -60,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_metrics(app)
+    app.include_router(github_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -77,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as error:
             checks["postgres"] = f"unreachable: {type(error).__name__}"
         try:
-            await state.redis.ping()
+            await state.queue.ping()
         except Exception as error:
             checks["redis"] = f"unreachable: {type(error).__name__}"
         ready = all(value == "ok" for value in checks.values())

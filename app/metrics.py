@@ -17,6 +17,11 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+WEBHOOK_DELIVERIES = Counter(
+    "sentinel_webhook_deliveries_total",
+    "GitHub webhook deliveries received, by what the receiver did with them",
+    ["outcome"],
+)
 
 
 def install_metrics(app: FastAPI) -> None:

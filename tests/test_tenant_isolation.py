@@ -47,10 +47,11 @@ TENANT_TABLES = [
     "workspace_daily_metrics",
     "api_tokens",
     "audit_events",
+    "pull_requests",
 ]
 APPEND_ONLY = {"findings", "annotations", "usage_records", "audit_events"}
 # Rows the runtime role may not delete at all: append-only, runs, and soft-deleted tables.
-NO_DELETE = APPEND_ONLY | {"runs", "repositories"}
+NO_DELETE = APPEND_ONLY | {"runs", "repositories", "pull_requests"}
 # A column every row of the table has that an UPDATE can set to itself.
 TOUCH_COLUMN = {"workspace_daily_metrics": "runs_count"}
 

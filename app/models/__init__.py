@@ -15,7 +15,8 @@ from app.models.integration import (
 from app.models.metrics import WorkspaceDailyMetric
 from app.models.policy import Policy
 from app.models.provider_key import ProviderKey
-from app.models.review import Annotation, Finding, Run, RunStatus
+from app.models.pull_request import PullRequest
+from app.models.review import Annotation, Finding, Run, RunKind, RunStatus
 from app.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
@@ -31,9 +32,11 @@ __all__ = [
     "Policy",
     "Provider",
     "ProviderKey",
+    "PullRequest",
     "Repository",
     "RepositorySettings",
     "Run",
+    "RunKind",
     "RunStatus",
     "Subscription",
     "Team",

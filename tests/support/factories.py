@@ -24,6 +24,7 @@ from app.models import (
     Policy,
     Provider,
     ProviderKey,
+    PullRequest,
     Repository,
     RepositorySettings,
     Run,
@@ -107,6 +108,11 @@ async def make_workspace_graph(
         session.add(
             RepositorySettings(
                 workspace_id=ws, repository_id=repository.id, settings={"min_severity": "warning"}
+            )
+        )
+        session.add(
+            PullRequest(
+                workspace_id=ws, repository_id=repository.id, number=1, head_sha="a" * 40
             )
         )
         run = Run(

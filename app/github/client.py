@@ -1,0 +1,67 @@
+"""Talking to GitHub as the App (JWT) or as one of its installations (installation token).
+
+One client per process. Tokens are cached in Redis by githubkit, shared by every worker,
+until shortly before they expire; HTTP response caching is off (PR content stays out of
+Redis). githubkit's own retries are off: the worker decides what to retry and when.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from githubkit import AppAuthStrategy, GitHub
+from githubkit.cache import AsyncRedisCacheStrategy
+from redis.asyncio import Redis
+
+from app.config import ConfigError, Settings
+
+TOKEN_CACHE_PREFIX = "sentinel:github"  # noqa: S105 - a key prefix, not a secret
+REQUEST_TIMEOUT_SECONDS = 30.0
+
+
+def app_private_key(settings: Settings) -> str:
+    if settings.github_private_key is not None:
+        return settings.github_private_key.get_secret_value()
+    if settings.github_private_key_path is not None:
+        try:
+            return settings.github_private_key_path.read_text()
+        except OSError as error:
+            raise ConfigError(
+                f"SENTINEL_GITHUB_PRIVATE_KEY_PATH: cannot read {settings.github_private_key_path}"
+                f" ({error.strerror})"
+            ) from None
+    raise ConfigError(
+        "SENTINEL_GITHUB_PRIVATE_KEY or SENTINEL_GITHUB_PRIVATE_KEY_PATH is not set: "
+        "Sentinel cannot authenticate as the GitHub App"
+    )
+
+
+def app_is_configured(settings: Settings) -> bool:
+    return settings.github_app_id is not None and (
+        settings.github_private_key is not None or settings.github_private_key_path is not None
+    )
+
+
+class GitHubApp:
+    def __init__(self, settings: Settings, redis: Redis) -> None:
+        self.settings = settings
+        self.redis = redis
+
+    @cached_property
+    def as_app(self) -> GitHub[Any]:
+        if self.settings.github_app_id is None:
+            raise ConfigError("SENTINEL_GITHUB_APP_ID is not set: Sentinel cannot act as the App")
+        return GitHub(
+            AppAuthStrategy(self.settings.github_app_id, app_private_key(self.settings)),
+            base_url=self.settings.github_api_url,
+            auto_retry=False,
+            http_cache=False,
+            cache_strategy=AsyncRedisCacheStrategy(self.redis, prefix=TOKEN_CACHE_PREFIX),
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            user_agent="Sentinel",
+        )
+
+    def for_installation(self, installation_id: int) -> GitHub[Any]:
+        app = self.as_app
+        return app.with_auth(app.auth.as_installation(installation_id))

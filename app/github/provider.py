@@ -1,0 +1,17 @@
+"""The `github` row of the providers reference table."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Provider
+
+GITHUB = "github"
+
+
+async def github_provider_id(session: AsyncSession) -> uuid.UUID:
+    statement = select(Provider.id).where(Provider.slug == GITHUB)
+    return (await session.execute(statement)).scalar_one()

@@ -1,0 +1,39 @@
+"""What a process builds once and its requests and jobs borrow: engine, sessions, queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arq import ArqRedis
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.github.client import GitHubApp, app_is_configured
+from app.queue import create_queue
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    queue: ArqRedis
+    # None where the GitHub App's credentials are not configured.
+    github_app: GitHubApp | None
+
+    @classmethod
+    async def build(cls, settings: Settings) -> Resources:
+        engine = create_engine(settings)
+        queue = create_queue(settings)
+        github_app = GitHubApp(settings, queue) if app_is_configured(settings) else None
+        return cls(settings, engine, create_sessionmaker(engine), queue, github_app)
+
+    async def close(self) -> None:
+        await self.queue.aclose()
+        await self.engine.dispose()
+
+
+def resources(request: Request) -> Resources:
+    return request.app.state.resources

@@ -1,0 +1,73 @@
+"""Rebuilds Redis from Postgres: processes deliveries that are due and re-sends queued runs.
+
+Runs when a worker starts (everything due, no grace) and periodically (with a grace period,
+so it does not race the jobs the webhook receiver just sent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import select, text
+
+from app.db import SystemContext, system_session, unscoped_session
+from app.github.processing import process_delivery
+from app.models import Run, RunStatus
+from app.queue import JobBuffer
+from app.runs.service import REVIEW_JOB
+
+if TYPE_CHECKING:
+    from app.resources import Resources
+
+log = structlog.get_logger(__name__)
+
+PERIODIC_GRACE = timedelta(seconds=30)
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    deliveries_processed: int
+    runs_enqueued: int
+
+
+async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> SweepReport:
+    async with unscoped_session(resources.sessionmaker) as session:
+        due = (
+            await session.execute(
+                text(
+                    """
+                    SELECT id FROM webhook_deliveries
+                    WHERE processed_at IS NULL AND next_attempt_at <= now()
+                      AND received_at <= now() - :grace
+                    ORDER BY next_attempt_at, id
+                    LIMIT :batch
+                    """
+                ),
+                {"grace": grace, "batch": BATCH},
+            )
+        ).scalars()
+        delivery_ids = list(due)
+    processed = 0
+    for inbox_id in delivery_ids:
+        if await process_delivery(resources, inbox_id) is not None:
+            processed += 1
+
+    async with system_session(resources.sessionmaker, SystemContext.SWEEPER) as session:
+        queued = await session.execute(
+            select(Run.id)
+            .where(Run.status == RunStatus.QUEUED, Run.created_at <= text("now() - :grace"))
+            .order_by(Run.created_at)
+            .limit(BATCH),
+            {"grace": grace},
+        )
+        jobs = JobBuffer()
+        for run_id in queued.scalars():
+            jobs.add(REVIEW_JOB, str(run_id), job_id=str(run_id))
+    enqueued = await jobs.send(resources.queue)
+    if processed or enqueued:
+        log.info("sweep.done", deliveries_processed=processed, runs_enqueued=enqueued)
+    return SweepReport(deliveries_processed=processed, runs_enqueued=enqueued)

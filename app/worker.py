@@ -1,0 +1,103 @@
+"""The arq worker: intake jobs (deliveries, command acknowledgements), the sweeper and the
+delivery recovery. `sentinel worker` runs it; `--burst` drains the queue and exits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from arq import Retry, cron
+from arq.worker import Function, Worker, func
+
+from app.config import Settings
+from app.github.acknowledge import TransientGitHubError, acknowledge_command
+from app.github.processing import process_delivery
+from app.github.recovery import recover_deliveries
+from app.queue import QUEUE_NAME, deserialize_job, redis_settings, serialize_job
+from app.resources import Resources
+from app.sweeper import sweep
+
+log = structlog.get_logger(__name__)
+
+ACKNOWLEDGE_TRIES = 4
+
+
+def _resources(ctx: dict[str, Any]) -> Resources:
+    return ctx["resources"]
+
+
+async def process_delivery_job(ctx: dict[str, Any], inbox_id: int) -> None:
+    await process_delivery(_resources(ctx), int(inbox_id))
+
+
+async def acknowledge_command_job(ctx: dict[str, Any], inbox_id: int, content: str) -> None:
+    try:
+        await acknowledge_command(_resources(ctx), int(inbox_id), content)
+    except TransientGitHubError as error:
+        if ctx["job_try"] >= ACKNOWLEDGE_TRIES:
+            log.warning("acknowledge.gave_up", error=str(error))
+            return
+        raise Retry(defer=timedelta(seconds=10 * ctx["job_try"])) from None
+
+
+async def sweep_job(ctx: dict[str, Any]) -> None:
+    await sweep(_resources(ctx))
+
+
+async def recover_deliveries_job(ctx: dict[str, Any]) -> None:
+    await recover_deliveries(_resources(ctx))
+
+
+def _startup(settings: Settings) -> Any:
+    async def startup(ctx: dict[str, Any]) -> None:
+        resources = await Resources.build(settings)
+        ctx["resources"] = resources
+        # A worker starting may follow an outage: take up everything that is due at once.
+        await sweep(resources, grace=timedelta(0))
+
+    return startup
+
+
+async def _shutdown(ctx: dict[str, Any]) -> None:
+    resources = ctx.get("resources")
+    if resources is not None:
+        await resources.close()
+
+
+INTAKE_FUNCTIONS: list[Function] = [
+    func(process_delivery_job, name="process_delivery", max_tries=1),
+    func(acknowledge_command_job, name="acknowledge_command"),
+]
+
+
+def create_worker(
+    settings: Settings, *, burst: bool = False, functions: list[Function] | None = None
+) -> Worker:
+    return Worker(
+        functions=functions if functions is not None else INTAKE_FUNCTIONS,
+        cron_jobs=[
+            cron(sweep_job, name="sweep", second={0, 30}, unique=True),
+            cron(
+                recover_deliveries_job,
+                name="recover_deliveries",
+                minute=set(range(0, 60, 10)),
+                second=15,
+                unique=True,
+            ),
+        ],
+        redis_settings=redis_settings(settings),
+        queue_name=QUEUE_NAME,
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        on_startup=_startup(settings),
+        on_shutdown=_shutdown,
+        burst=burst,
+        # Job ids are dedupe keys (a run id, a delivery id): keeping results would block
+        # the same id from being queued again for an hour.
+        keep_result=0,
+        max_jobs=20,
+        job_timeout=timedelta(minutes=10),
+        # Let running jobs finish on SIGTERM instead of cancelling them mid-write.
+        job_completion_wait=30,
+    )
