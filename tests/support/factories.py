@@ -111,9 +111,7 @@ async def make_workspace_graph(
             )
         )
         session.add(
-            PullRequest(
-                workspace_id=ws, repository_id=repository.id, number=1, head_sha="a" * 40
-            )
+            PullRequest(workspace_id=ws, repository_id=repository.id, number=1, head_sha="a" * 40)
         )
         run = Run(
             workspace_id=ws,
