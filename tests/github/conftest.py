@@ -4,9 +4,9 @@ the worker's resources for processing what was received."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx

@@ -150,7 +150,7 @@ async def test_same_delivery_concurrently_has_one_effect(hook: Hook, world: GitH
     assert await _count(hook, "webhook_deliveries") == 2  # installation + this one
     # Several workers picking the same delivery at once: one effect.
     inbox_id = (await hook.delivery("race"))["id"]
-    from app.github.processing import process_delivery  # noqa: PLC0415
+    from app.github.processing import process_delivery
 
     outcomes = await asyncio.gather(*[process_delivery(hook.resources, inbox_id) for _ in range(4)])
     assert sum(outcome is not None for outcome in outcomes) == 1
@@ -203,9 +203,9 @@ async def test_delivery_metrics_are_exported(hook: Hook, world: GitHubWorld) -> 
 
 
 async def test_unconfigured_secret_is_a_clear_503(settings: object) -> None:
-    from app.config import Settings  # noqa: PLC0415
-    from app.main import create_app  # noqa: PLC0415
-    from tests.support.live_server import serve  # noqa: PLC0415
+    from app.config import Settings
+    from app.main import create_app
+    from tests.support.live_server import serve
 
     assert isinstance(settings, Settings)
     unconfigured = settings.model_copy(update={"github_webhook_secret": None})
