@@ -41,7 +41,7 @@ async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> S
                 text(
                     """
                     SELECT id FROM webhook_deliveries
-                    WHERE processed_at IS NULL AND next_attempt_at <= now()
+                    WHERE processed_at IS NULL AND outcome IS NULL AND next_attempt_at <= now()
                       AND received_at <= now() - :grace
                     ORDER BY next_attempt_at, id
                     LIMIT :batch

@@ -100,12 +100,9 @@ async def _record_failure(resources: Resources, inbox_id: int, error: Exception)
             )
         ).scalar_one()
         if attempts >= MAX_ATTEMPTS:
-            # Given up until GitHub redelivers it (which schedules it again).
+            # Parked until GitHub redelivers it (which clears the outcome; see inbox.py).
             await session.execute(
-                text(
-                    "UPDATE webhook_deliveries SET outcome = 'failed', "
-                    "next_attempt_at = 'infinity' WHERE id = :id"
-                ),
+                text("UPDATE webhook_deliveries SET outcome = 'failed' WHERE id = :id"),
                 {"id": inbox_id},
             )
         else:

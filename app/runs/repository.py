@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import PullRequest, Run, RunStatus
@@ -25,7 +25,7 @@ class RunRepository(WorkspaceRepository[Run]):
             .values(workspace_id=self.workspace_id, kind="automatic", **values)
             .on_conflict_do_nothing(
                 index_elements=["repository_id", "pull_request_number", "head_sha"],
-                index_where=Run.kind == "automatic",
+                index_where=text("kind = 'automatic'"),
             )
             .returning(Run)
         )

@@ -24,7 +24,11 @@ SCHEMAS = FIXTURES / "github-webhook-schemas"
 
 
 def load(event: str, name: str) -> dict[str, Any]:
-    return json.loads((PAYLOADS / event / f"{name}.payload.json").read_text())  # type: ignore[no-any-return]
+    """`load("pull_request", "opened")` reads pull_request/opened.payload.json."""
+    path = PAYLOADS / event / f"{name}.payload.json"
+    if not path.exists():
+        path = PAYLOADS / event / f"{name}.json"
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
 @cache
