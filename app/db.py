@@ -82,6 +82,9 @@ def _apply_scope(
     """Write the session's scope into the transaction that just began (transaction-local)."""
     workspace_id = session.info.get("workspace_id")
     system_context = session.info.get("system_context")
+    if workspace_id is None and system_context is None:
+        # Nothing to write: transaction-local settings of earlier transactions are gone.
+        return
     connection.execute(
         text("SELECT set_config(:ws_name, :ws, true), set_config(:sys_name, :sys, true)"),
         {
