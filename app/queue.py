@@ -5,12 +5,15 @@ Redis lost. Jobs are serialised as JSON, never pickle."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from arq import ArqRedis
 from arq.connections import RedisSettings
+from arq.constants import expires_extra_ms, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job as serialize_arq_job
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
@@ -82,11 +85,32 @@ class JobBuffer:
         return sent
 
 
+# arq's enqueue_job (WATCH, EXISTS, MULTI/PSETEX/ZADD/EXEC) in one atomic round trip: the
+# receiver enqueues on every webhook, and on a 2-core machine the two saved round trips are a
+# tenth of its CPU. Same keys, same job encoding (arq.jobs.serialize_job), same dedupe rule
+# (an existing job or kept result blocks the id), so arq's worker reads these jobs as its own.
+_ENQUEUE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
+
+
 async def enqueue(queue: ArqRedis | None, job: PendingJob) -> bool:
+    """Queue `job` unless a job with its id is already queued or running. Never raises."""
     if queue is None:
         return False
+    enqueued_at = int(time.time() * 1000)
+    encoded = serialize_arq_job(
+        job.function, job.args, {}, None, enqueued_at, serializer=serialize_job
+    )
     try:
-        await queue.enqueue_job(job.function, *job.args, _job_id=job.job_id)
+        # EVALSHA, falling back to EVAL once per Redis (redis-py's Script does this).
+        await queue.register_script(_ENQUEUE_SCRIPT)(
+            keys=[job_key_prefix + job.job_id, result_key_prefix + job.job_id, QUEUE_NAME],
+            args=[encoded, expires_extra_ms, enqueued_at, job.job_id],
+        )
     except (RedisError, OSError) as error:
         log.warning(
             "queue.unavailable",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from arq import ArqRedis
 from fastapi import Request
@@ -29,6 +30,11 @@ class Resources:
         queue = create_queue(settings)
         github_app = GitHubApp(settings, queue) if app_is_configured(settings) else None
         return cls(settings, engine, create_sessionmaker(engine), queue, github_app)
+
+    @cached_property
+    def autocommit_engine(self) -> AsyncEngine:
+        """The same pool, for single statements that commit on their own (the inbox)."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def close(self) -> None:
         await self.queue.aclose()

@@ -7,14 +7,12 @@ never lost. Bad input gets a 4xx and writes nothing.
 
 from __future__ import annotations
 
-import json
-
+import orjson
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.config import ConfigError
-from app.db import unscoped_session
 from app.errors import error_response
 from app.github.inbox import record_delivery
 from app.github.signature import signature_is_valid
@@ -90,15 +88,16 @@ async def receive_github_webhook(request: Request) -> JSONResponse:
     if len(event) > MAX_HEADER_LENGTH or len(guid) > MAX_HEADER_LENGTH:
         return _rejected(400, "invalid_header", "X-GitHub-Event or X-GitHub-Delivery is too long")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        # orjson: strict UTF-8 JSON, several times faster than json on GitHub's large payloads.
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return _rejected(400, "invalid_json", "the body is not UTF-8 JSON")
     if not isinstance(payload, dict):
         return _rejected(400, "invalid_json", "the body is not a JSON object")
 
-    async with unscoped_session(state.sessionmaker) as session:
+    async with state.autocommit_engine.connect() as connection:
         recorded = await record_delivery(
-            session, guid=guid, event=event, body=body, payload=payload
+            connection, guid=guid, event=event, body=body, payload=payload
         )
     if recorded.already_processed:
         WEBHOOK_DELIVERIES.labels(outcome="duplicate").inc()

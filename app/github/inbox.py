@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 # Postgres JSONB cannot hold U+0000; GitHub payloads can (a PR body is anyone's text).
 NUL_ESCAPE = b"\\u0000"
@@ -34,13 +34,15 @@ def installation_id_of(payload: dict[str, Any]) -> int | None:
 
 
 async def record_delivery(
-    session: AsyncSession, *, guid: str, event: str, body: bytes, payload: dict[str, Any]
+    connection: AsyncConnection, *, guid: str, event: str, body: bytes, payload: dict[str, Any]
 ) -> RecordedDelivery:
     """Insert the delivery if new. A redelivery of one that has not been processed (it
-    failed, or is still pending) is scheduled again; a processed one is left alone."""
+    failed, or is still pending) is scheduled again; a processed one is left alone.
+
+    One statement, run in autocommit: when it returns, the delivery is durable."""
     action = payload.get("action")
     row = (
-        await session.execute(
+        await connection.execute(
             text(
                 """
                 INSERT INTO webhook_deliveries
@@ -64,7 +66,7 @@ async def record_delivery(
     if row is not None:
         return RecordedDelivery(inbox_id=int(row[0]), already_processed=False)
     existing = (
-        await session.execute(
+        await connection.execute(
             text("SELECT id FROM webhook_deliveries WHERE delivery_id = :guid"), {"guid": guid}
         )
     ).scalar_one()

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (`make bench`). Never pass/fail, never part of the tests."""
