@@ -1,0 +1,218 @@
+"""Writing to GitHub: the check run, the review, the summary comment.
+
+Each write first looks for what an earlier attempt of the same run already posted (the
+check run's external_id, a hidden marker in the review and summary bodies), so a worker that
+crashed after posting and before committing never posts twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from githubkit import GitHub
+
+from app.publish.render import SUMMARY_MARKER, run_marker
+from app.review.errors import from_github
+
+CHECK_NAME = "Sentinel"
+ANNOTATIONS_PER_REQUEST = 50
+COMMENTS_PER_PAGE = 100
+MAX_COMMENT_PAGES = 50
+
+
+@dataclass(frozen=True)
+class AppIdentity:
+    """How to recognise what this App wrote."""
+
+    app_id: int | None
+    bot_login: str
+
+    def wrote(self, item: dict[str, Any]) -> bool:
+        via = item.get("performed_via_github_app") or item.get("app") or {}
+        if self.app_id is not None and via.get("id") == self.app_id:
+            return True
+        return (item.get("user") or {}).get("login") == self.bot_login
+
+
+async def _call(github: GitHub[Any], doing: str, method: str, url: str, **kwargs: Any) -> Any:
+    try:
+        response = await github.arequest(method, url, **kwargs)
+    except Exception as error:
+        raise from_github(error, doing) from None
+    return json.loads(response.content) if response.content else None
+
+
+class Repo:
+    def __init__(self, github: GitHub[Any], full_name: str, identity: AppIdentity) -> None:
+        self.github = github
+        self.path = f"/repos/{full_name}"
+        self.identity = identity
+
+    # -- check run -----------------------------------------------------------------------
+
+    async def find_check_run(self, head_sha: str, run_id: uuid.UUID) -> dict[str, Any] | None:
+        found = await _call(
+            self.github,
+            "looking for the check run",
+            "GET",
+            f"{self.path}/commits/{head_sha}/check-runs",
+            params={"check_name": CHECK_NAME, "per_page": 100},
+        )
+        for check_run in found.get("check_runs", []):
+            if check_run.get("external_id") == str(run_id) and self.identity.wrote(check_run):
+                return check_run
+        return None
+
+    async def start_check_run(self, head_sha: str, run_id: uuid.UUID) -> dict[str, Any]:
+        existing = await self.find_check_run(head_sha, run_id)
+        if existing is not None:
+            return existing
+        created = await _call(
+            self.github,
+            "creating the check run",
+            "POST",
+            f"{self.path}/check-runs",
+            json={
+                "name": CHECK_NAME,
+                "head_sha": head_sha,
+                "external_id": str(run_id),
+                "status": "in_progress",
+                "output": {"title": "Reviewing", "summary": "Sentinel is reviewing this commit."},
+            },
+        )
+        return created
+
+    async def complete_check_run(
+        self,
+        check_run: dict[str, Any],
+        *,
+        conclusion: str,
+        title: str,
+        summary: str,
+        annotations: list[dict[str, object]],
+    ) -> None:
+        """Annotations go 50 a request (GitHub appends them); the last request completes the
+        run. On a retry, annotations GitHub already holds are not sent again."""
+        url = f"{self.path}/check-runs/{check_run['id']}"
+        current = await _call(self.github, "reading the check run", "GET", url)
+        if current.get("status") == "completed":
+            return
+        already = int((current.get("output") or {}).get("annotations_count") or 0)
+        remaining = annotations[already:]
+        output = {"title": title, "summary": summary}
+        while len(remaining) > ANNOTATIONS_PER_REQUEST:
+            batch, remaining = (
+                remaining[:ANNOTATIONS_PER_REQUEST],
+                remaining[ANNOTATIONS_PER_REQUEST:],
+            )
+            await _call(
+                self.github,
+                "annotating the check run",
+                "PATCH",
+                url,
+                json={"output": {**output, "annotations": batch}},
+            )
+        await _call(
+            self.github,
+            "completing the check run",
+            "PATCH",
+            url,
+            json={
+                "status": "completed",
+                "conclusion": conclusion,
+                "output": {**output, "annotations": remaining},
+            },
+        )
+
+    # -- review --------------------------------------------------------------------------
+
+    async def find_review(self, number: int, run_id: uuid.UUID) -> dict[str, Any] | None:
+        marker = run_marker(run_id)
+        for page in range(1, MAX_COMMENT_PAGES + 1):
+            reviews = await _call(
+                self.github,
+                "listing reviews",
+                "GET",
+                f"{self.path}/pulls/{number}/reviews",
+                params={"per_page": COMMENTS_PER_PAGE, "page": page},
+            )
+            for review in reviews:
+                if marker in (review.get("body") or "") and self.identity.wrote(review):
+                    return review
+            if len(reviews) < COMMENTS_PER_PAGE:
+                return None
+        return None
+
+    async def post_review(
+        self,
+        number: int,
+        run_id: uuid.UUID,
+        *,
+        commit_id: str,
+        body: str,
+        event: str,
+        comments: list[dict[str, object]],
+    ) -> dict[str, Any]:
+        """One review with every inline comment, in one request (or the one posted before)."""
+        existing = await self.find_review(number, run_id)
+        if existing is not None:
+            return existing
+        posted = await _call(
+            self.github,
+            "posting the review",
+            "POST",
+            f"{self.path}/pulls/{number}/reviews",
+            json={"commit_id": commit_id, "body": body, "event": event, "comments": comments},
+        )
+        return posted
+
+    async def review_comments(self, number: int, review_id: int) -> list[dict[str, Any]]:
+        comments: list[dict[str, Any]] = []
+        for page in range(1, MAX_COMMENT_PAGES + 1):
+            batch = await _call(
+                self.github,
+                "listing review comments",
+                "GET",
+                f"{self.path}/pulls/{number}/reviews/{review_id}/comments",
+                params={"per_page": COMMENTS_PER_PAGE, "page": page},
+            )
+            comments.extend(batch)
+            if len(batch) < COMMENTS_PER_PAGE:
+                break
+        return comments
+
+    # -- summary comment -----------------------------------------------------------------
+
+    async def upsert_summary(self, number: int, body: str) -> dict[str, Any]:
+        """The PR's one summary comment, found by its marker among the App's comments."""
+        for page in range(1, MAX_COMMENT_PAGES + 1):
+            comments = await _call(
+                self.github,
+                "listing comments",
+                "GET",
+                f"{self.path}/issues/{number}/comments",
+                params={"per_page": COMMENTS_PER_PAGE, "page": page},
+            )
+            for comment in comments:
+                if SUMMARY_MARKER in (comment.get("body") or "") and self.identity.wrote(comment):
+                    updated = await _call(
+                        self.github,
+                        "updating the summary comment",
+                        "PATCH",
+                        f"{self.path}/issues/comments/{comment['id']}",
+                        json={"body": body},
+                    )
+                    return updated
+            if len(comments) < COMMENTS_PER_PAGE:
+                break
+        created = await _call(
+            self.github,
+            "posting the summary comment",
+            "POST",
+            f"{self.path}/issues/{number}/comments",
+            json={"body": body},
+        )
+        return created

@@ -1,0 +1,153 @@
+"""The words Sentinel posts: inline comments, the review body, the check run, the summary."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+
+from app.publish.sanitize import (
+    ANNOTATION_MESSAGE_LIMIT,
+    CHECK_OUTPUT_LIMIT,
+    COMMENT_BODY_LIMIT,
+    sanitize_markdown,
+    truncate,
+)
+from reviewers.findings import Finding
+
+SUMMARY_MARKER = "<!-- sentinel:summary -->"
+SEVERITY_ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+def run_marker(run_id: uuid.UUID) -> str:
+    return f"<!-- sentinel:run:{run_id} -->"
+
+
+def finding_marker(fingerprint: str) -> str:
+    return f"<!-- sentinel:finding:{fingerprint} -->"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A finding with where it goes on GitHub."""
+
+    finding_id: uuid.UUID
+    finding: Finding
+    inline: bool
+    line: int
+    start_line: int | None  # set for multi-line comments
+    suggestion_allowed: bool
+    reason: str  # why it is in the summary rather than inline ("" when inline)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    run_id: uuid.UUID
+    head_sha: str
+    mode: str  # "full" or "incremental since <sha>"
+    files_reviewed: int
+    not_reviewed: list[tuple[str, str]]
+    provider: str | None
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    prompt_version: str
+    policy: str
+    notes: list[str]  # e.g. `.sentinel.yml` problems, chunks that failed
+    already_posted: int
+
+
+def comment_body(placed: Placed, *, allowed_host: str) -> str:
+    finding = placed.finding
+    icon = SEVERITY_ICONS.get(finding.severity.value, "")
+    text = (
+        f"**{icon} {finding.severity.value.capitalize()} · {finding.category.value}: "
+        f"{finding.title}**\n\n{finding.body}"
+    )
+    text = sanitize_markdown(text, allowed_host=allowed_host, limit=COMMENT_BODY_LIMIT - 2000)
+    if placed.suggestion_allowed and finding.suggestion is not None:
+        fence = "````" if "```" in finding.suggestion else "```"
+        text += f"\n\n{fence}suggestion\n{finding.suggestion.rstrip(chr(10))}\n{fence}"
+    return truncate(text, COMMENT_BODY_LIMIT - 200) + "\n" + finding_marker(finding.fingerprint)
+
+
+def review_body(facts: RunFacts, placed: list[Placed]) -> str:
+    inline = sum(1 for p in placed if p.inline)
+    return (
+        f"Sentinel reviewed `{facts.head_sha[:12]}` ({facts.mode}): {inline} inline "
+        f"comment(s). The summary comment has the details.\n{run_marker(facts.run_id)}"
+    )
+
+
+def _counts(placed: list[Placed]) -> str:
+    counts = Counter(p.finding.severity.value for p in placed)
+    parts = [f"{counts[s]} {s}" for s in ("critical", "warning", "info") if counts[s]]
+    return ", ".join(parts) or "no findings"
+
+
+def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) -> str:
+    lines = [
+        "## Sentinel review",
+        "",
+        f"Reviewed `{facts.head_sha[:12]}` ({facts.mode}): {facts.files_reviewed} file(s), "
+        f"{_counts(placed)}.",
+    ]
+    if facts.already_posted:
+        lines.append(f"{facts.already_posted} finding(s) were already posted earlier and are "
+                     "not repeated.")  # fmt: skip
+    elsewhere = [p for p in placed if not p.inline]
+    if elsewhere:
+        lines += ["", "### Findings not placed inline", ""]
+        for item in elsewhere:
+            f = item.finding
+            lines.append(
+                f"- {SEVERITY_ICONS.get(f.severity.value, '')} **{f.title}** — `{f.path}` "
+                f"line {f.line_start}"
+                + (f"-{f.line_end}" if f.line_end != f.line_start else "")
+                + f" ({item.reason})\n  {f.body.splitlines()[0] if f.body else ''}"
+            )
+    if facts.not_reviewed:
+        lines += ["", "### Not reviewed", ""]
+        lines += [f"- `{path}`: {reason}" for path, reason in facts.not_reviewed[:200]]
+        if len(facts.not_reviewed) > 200:
+            lines.append(f"- … and {len(facts.not_reviewed) - 200} more")
+    if facts.notes:
+        lines += ["", "### Notes", ""] + [f"- {note}" for note in facts.notes]
+    model = f"{facts.provider} `{facts.model}`" if facts.provider else "static reviewers only"
+    lines += [
+        "",
+        f"<sub>{model} · {facts.input_tokens} input / {facts.output_tokens} output tokens · "
+        f"prompt {facts.prompt_version} · policy {facts.policy} · run `{facts.run_id}`</sub>",
+    ]
+    body = sanitize_markdown("\n".join(lines), allowed_host=allowed_host)
+    return truncate(body, COMMENT_BODY_LIMIT - 100) + "\n" + SUMMARY_MARKER
+
+
+def check_output(
+    facts: RunFacts, placed: list[Placed], *, allowed_host: str, failed_reason: str | None = None
+) -> tuple[str, str]:
+    """(title, summary) of the check run."""
+    if failed_reason is not None:
+        return "Sentinel could not review this commit", truncate(
+            sanitize_markdown(failed_reason, allowed_host=allowed_host), CHECK_OUTPUT_LIMIT
+        )
+    title = f"{_counts(placed)}"
+    summary = summary_body(facts, placed, allowed_host=allowed_host)
+    return title, truncate(summary.replace(SUMMARY_MARKER, ""), CHECK_OUTPUT_LIMIT)
+
+
+def annotation_level(severity: str) -> str:
+    return {"critical": "failure", "warning": "warning"}.get(severity, "notice")
+
+
+def annotation(placed: Placed, *, allowed_host: str) -> dict[str, object]:
+    f = placed.finding
+    message = sanitize_markdown(f.body or f.title, allowed_host=allowed_host)
+    return {
+        "path": f.path,
+        "start_line": placed.start_line or placed.line,
+        "end_line": placed.line,
+        "annotation_level": annotation_level(f.severity.value),
+        "title": truncate(f.title, 255),
+        "message": truncate(message, ANNOTATION_MESSAGE_LIMIT),
+    }

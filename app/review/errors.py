@@ -1,0 +1,96 @@
+"""What can go wrong in a review, sorted into "try again later" and "tell the admin".
+
+Every message is written for a workspace admin and never carries a key, a token, a prompt
+or a diff.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from githubkit.exception import (
+    PrimaryRateLimitExceeded,
+    RequestError,
+    RequestFailed,
+    RequestTimeout,
+    SecondaryRateLimitExceeded,
+)
+
+from reviewers.providers.base import ProviderError, ProviderErrorKind
+
+# GitHub asks for at least a minute after a secondary rate limit without retry-after.
+SECONDARY_LIMIT_FLOOR = timedelta(minutes=1)
+
+
+class ReviewError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientError(ReviewError):
+    """Worth another attempt, not before `retry_after` (when the other side said so)."""
+
+    def __init__(self, reason: str, retry_after: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentError(ReviewError):
+    """Another attempt would fail the same way: the run fails with this reason."""
+
+
+class RunStopped(Exception):
+    """The run was superseded or cancelled while it ran: stop spending tokens."""
+
+
+def from_provider(error: ProviderError) -> ReviewError:
+    provider = error.provider.capitalize() if error.provider != "openai" else "OpenAI"
+    if error.kind is ProviderErrorKind.RATE_LIMITED:
+        return TransientError(
+            f"{provider} rate-limited the review; it will be retried",
+            timedelta(seconds=error.retry_after) if error.retry_after else None,
+        )
+    if error.kind.transient:
+        return TransientError(f"{provider} is unavailable ({error.kind.value}); retrying")
+    return PermanentError(error.message)
+
+
+def from_github(error: Exception, doing: str) -> ReviewError:
+    if isinstance(error, SecondaryRateLimitExceeded):
+        return TransientError(
+            f"GitHub's secondary rate limit while {doing}",
+            max(error.retry_after, SECONDARY_LIMIT_FLOOR),
+        )
+    if isinstance(error, PrimaryRateLimitExceeded):
+        return TransientError(
+            f"GitHub's rate limit for this installation is used up while {doing}",
+            error.retry_after,
+        )
+    if isinstance(error, RequestFailed):
+        status = error.response.status_code
+        if status >= 500:
+            return TransientError(f"GitHub answered {status} while {doing}")
+        if status == 404:
+            return PermanentError(
+                f"GitHub answered 404 while {doing}: the repository or pull request is gone, "
+                "or the App lost access to it"
+            )
+        if status in (401, 403):
+            return PermanentError(
+                f"GitHub refused access ({status}) while {doing}: check that the App is "
+                "installed on the repository with its permissions accepted"
+            )
+        return PermanentError(f"GitHub rejected the request ({status}) while {doing}")
+    if isinstance(error, RequestTimeout):
+        return TransientError(f"GitHub did not answer in time while {doing}")
+    if isinstance(error, RequestError):
+        inner = error.exc
+        if isinstance(inner, RequestFailed):  # a refused installation token, wrapped
+            return from_github(inner, doing)
+        return TransientError(f"could not reach GitHub while {doing}")
+    raise error
+
+
+def retry_at(delay: timedelta | None) -> datetime | None:
+    return datetime.now(UTC) + delay if delay else None
