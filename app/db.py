@@ -51,6 +51,8 @@ class SystemContext(StrEnum):
     KEY_ROTATION = "key-rotation"
     # Sweeper: re-enqueue queued runs across workspaces.
     SWEEPER = "sweeper"
+    # A review job gets a run id only: find the run's workspace.
+    RUN_LOOKUP = "run-lookup"
     # Operator CLI commands that name a workspace by slug (e.g. `sentinel token create`).
     OPERATOR_CLI = "operator-cli"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from githubkit import AppAuthStrategy, GitHub
 from githubkit.cache import AsyncRedisCacheStrategy
@@ -35,6 +36,13 @@ def app_private_key(settings: Settings) -> str:
         "SENTINEL_GITHUB_PRIVATE_KEY or SENTINEL_GITHUB_PRIVATE_KEY_PATH is not set: "
         "Sentinel cannot authenticate as the GitHub App"
     )
+
+
+def web_host(settings: Settings) -> str:
+    """GitHub's web host for links in what Sentinel posts: github.com for api.github.com, the
+    server itself for GitHub Enterprise Server (https://HOST/api/v3)."""
+    host = urlsplit(settings.github_api_url).hostname or "github.com"
+    return "github.com" if host == "api.github.com" else host
 
 
 def app_is_configured(settings: Settings) -> bool:

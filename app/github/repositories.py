@@ -74,6 +74,10 @@ class RepositoryRepository(WorkspaceRepository[Repository]):
         return list((await self.session.execute(statement)).scalars())
 
 
+class InstallationRepository(WorkspaceRepository[Installation]):
+    model = Installation
+
+
 async def find_installation(
     session: AsyncSession, provider_id: uuid.UUID, external_id: int
 ) -> Installation | None:

@@ -1,0 +1,406 @@
+"""The heart of a run once its policy is frozen: diff → reviewers → findings → GitHub → usage.
+
+A run whose findings are already stored (an earlier attempt got that far) does not call the
+model again: it re-publishes what it has, which the GitHub output deduplicates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from reviewers.anchor import anchor, suggestion_applies
+from reviewers.engine import PullRequestContext, ReviewResult, cap_comments, review
+from sqlalchemy import func
+
+from app.audit import Actor, record_audit_event
+from app.db import tenant_session
+from app.github.client import web_host
+from app.github.provider import github_provider_id
+from app.models import Installation, Repository, Run, RunStatus
+from app.policy.resolve import PolicySnapshot
+from app.publish.github_output import Repo
+from app.publish.render import (
+    Placed,
+    RunFacts,
+    annotation,
+    check_output,
+    comment_body,
+    review_body,
+    summary_body,
+)
+from app.publish.sanitize import SecretInOutput, assert_no_secrets
+from app.review.errors import from_provider
+from app.review.github_source import (
+    PullRequestData,
+    fetch_compare_files,
+    fetch_pull_request_files,
+)
+from app.review.provider_setup import StopAwareProvider, choose_key, open_provider
+from app.review.store import (
+    findings_of_run,
+    from_row,
+    latest_reviewed_head,
+    posted_fingerprints,
+    record_annotations,
+    to_row,
+)
+from app.runs.repository import RunRepository
+from app.security.encryption import KeyRing
+from app.usage.records import RunUsage, record_run_usage
+from reviewers.diff import FileDiff, parse_github_file
+from reviewers.providers.base import ProviderError
+
+if TYPE_CHECKING:
+    from app.resources import Resources
+
+log = structlog.get_logger(__name__)
+
+INCREMENTAL_TRIGGERS = frozenset({"pull_request.synchronize", "issue_comment.review"})
+
+
+@dataclass
+class ReviewPlan:
+    run: Run
+    repository: Repository
+    installation: Installation
+    pull: PullRequestData
+    snapshot: PolicySnapshot
+    repo: Repo
+    github: Any
+    check_run: dict[str, Any]
+
+    @property
+    def workspace_id(self) -> uuid.UUID:
+        return self.run.workspace_id
+
+
+async def _files(resources: Resources, plan: ReviewPlan) -> tuple[list[dict[str, Any]], str]:
+    """The files to review and a description of the mode (full or since which head)."""
+    owner, _, name = plan.repository.name.partition("/")
+    run = plan.run
+    if run.trigger in INCREMENTAL_TRIGGERS and plan.snapshot.review.incremental:
+        async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+            since = await latest_reviewed_head(
+                session, plan.workspace_id, run.repository_id, run.pull_request_number, run.head_sha
+            )
+        if since is not None:
+            files = await fetch_compare_files(plan.github, owner, name, since, run.head_sha)
+            if files is not None:
+                return files, f"changes since {since[:12]}"
+    files = await fetch_pull_request_files(plan.github, owner, name, run.pull_request_number)
+    return files, "full review"
+
+
+def _limit_files(
+    files: list[FileDiff], limit: int | None, plan_name: str
+) -> tuple[list[FileDiff], list[tuple[str, str]]]:
+    if limit is None or len(files) <= limit:
+        return files, []
+    ordered = sorted(files, key=lambda f: -(f.additions + f.deletions))
+    kept, dropped = ordered[:limit], ordered[limit:]
+    reason = f"over the {plan_name} plan's {limit} files per review"
+    return kept, [(f.path, reason) for f in dropped]
+
+
+async def _run_reviewers(
+    resources: Resources, plan: ReviewPlan, files: list[FileDiff]
+) -> tuple[ReviewResult, str | None, str | None, list[str]]:
+    """(result, provider, model, secrets that must never be posted)."""
+    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+        key = await choose_key(session, plan.workspace_id, plan.snapshot.provider)
+    context = PullRequestContext(
+        title=plan.pull.title, body=plan.pull.body, commit_messages=plan.pull.commit_messages
+    )
+    config = plan.snapshot.review
+    if key is None:
+        result = await review(files, config=config, provider=None, pr=context, max_model_calls=0)
+        return result, None, None, []
+    chosen = await open_provider(
+        key,
+        keyring=KeyRing(resources.settings.encryption_key_ring),
+        model=plan.snapshot.model,
+        allow_private_urls=resources.settings.allow_private_provider_urls,
+    )
+    secret = chosen.api_key.get_secret_value()
+    guarded = StopAwareProvider(
+        chosen.provider, resources.sessionmaker, plan.workspace_id, plan.run.id
+    )
+    try:
+        result = await review(
+            files,
+            config=config,
+            provider=guarded,
+            pr=context,
+            max_model_calls=plan.snapshot.limits.max_model_calls,
+            forbidden=[secret],
+        )
+    except ProviderError as error:
+        raise from_provider(error) from None
+    finally:
+        await chosen.provider.aclose()
+    return result, chosen.provider.name, chosen.provider.model, [secret]
+
+
+def _place(
+    stored: list[tuple[uuid.UUID, Any]],
+    files: list[FileDiff],
+    already: set[str],
+    max_comments: int,
+) -> tuple[list[Placed], int]:
+    """Anchor every finding; those already posted on this PR are left out (and counted)."""
+    by_path = {f.path: f for f in files}
+    fresh = [(fid, f) for fid, f in stored if f.fingerprint not in already]
+    anchored = [(fid, anchor(f, files)) for fid, f in fresh]
+    inline_ids = {
+        id(a)
+        for a in cap_comments([a for _, a in anchored if a.placement == "inline"], max_comments)
+    }
+    placed: list[Placed] = []
+    for finding_id, anchored_finding in anchored:
+        finding = anchored_finding.finding
+        inline = anchored_finding.placement == "inline" and id(anchored_finding) in inline_ids
+        reason = anchored_finding.reason
+        if anchored_finding.placement == "inline" and not inline:
+            reason = f"over the limit of {max_comments} inline comments"
+        file = by_path.get(finding.path)
+        placed.append(
+            Placed(
+                finding_id=finding_id,
+                finding=finding,
+                inline=inline,
+                line=anchored_finding.line or finding.line_start,
+                start_line=anchored_finding.start_line,
+                suggestion_allowed=bool(
+                    inline and file is not None and suggestion_applies(finding, file)
+                ),
+                reason="" if inline else reason,
+            )
+        )
+    return placed, len(stored) - len(fresh)
+
+
+async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
+    run = plan.run
+    raw_files, mode = await _files(resources, plan)
+    parsed = [parse_github_file(entry) for entry in raw_files]
+    files, over_limit = _limit_files(
+        parsed, plan.snapshot.limits.files_per_review, plan.snapshot.plan
+    )
+
+    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+        existing = await findings_of_run(session, plan.workspace_id, run.id)
+        done = bool((run.metrics or {}).get("reviewed")) or bool(existing)
+    provider_name: str | None = None
+    model_name: str | None = None
+    secrets: list[str] = []
+    metrics: dict[str, Any] = dict(run.metrics or {})
+    if not done:
+        result, provider_name, model_name, secrets = await _run_reviewers(resources, plan, files)
+        metrics.update(
+            reviewed=True,
+            provider=provider_name,
+            model=model_name,
+            prompt_version=result.prompt_version,
+            mode=mode,
+            files_reviewed=len(files) - len(result.not_reviewed),
+            not_reviewed=[list(item) for item in (*over_limit, *result.not_reviewed)],
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
+            model_calls=result.model_calls,
+            dropped_invalid=result.dropped_invalid,
+            dropped_filtered=result.dropped_filtered,
+            chunks_failed=[c.reason for c in result.chunks if not c.ok],
+            policy_hash=plan.snapshot.digest,
+        )
+        async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+            for finding in result.findings:
+                session.add(
+                    to_row(
+                        plan.workspace_id,
+                        run.id,
+                        finding,
+                        {
+                            "prompt_version": result.prompt_version,
+                            "provider": provider_name,
+                            "model": model_name,
+                        },
+                    )
+                )
+            await session.execute(
+                RunRepository(session, plan.workspace_id)
+                .update()
+                .where(Run.id == run.id, Run.status == RunStatus.RUNNING)
+                .values(metrics=metrics)
+            )
+            await session.flush()
+            existing = await findings_of_run(session, plan.workspace_id, run.id)
+    else:
+        provider_name, model_name = metrics.get("provider"), metrics.get("model")
+
+    await _publish_and_finish(resources, plan, existing, files, metrics, secrets)
+
+
+async def _publish_and_finish(
+    resources: Resources,
+    plan: ReviewPlan,
+    stored_rows: list[Any],
+    files: list[FileDiff],
+    metrics: dict[str, Any],
+    secrets: list[str],
+) -> None:
+    run = plan.run
+    host = web_host(resources.settings)
+    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+        already = await posted_fingerprints(
+            session, plan.workspace_id, run.repository_id, run.pull_request_number, run.id
+        )
+    stored = [(row.id, from_row(row)) for row in stored_rows]
+    placed, repeated = _place(stored, files, already, plan.snapshot.review.max_comments or 0)
+    facts = RunFacts(
+        run_id=run.id,
+        head_sha=run.head_sha,
+        mode=str(metrics.get("mode", "")),
+        files_reviewed=int(metrics.get("files_reviewed", 0)),
+        not_reviewed=[tuple(item) for item in metrics.get("not_reviewed", [])],
+        provider=metrics.get("provider"),
+        model=metrics.get("model"),
+        input_tokens=int(metrics.get("input_tokens", 0)),
+        output_tokens=int(metrics.get("output_tokens", 0)),
+        prompt_version=str(metrics.get("prompt_version", "")),
+        policy=_policy_label(plan.snapshot),
+        notes=_notes(plan.snapshot, metrics),
+        already_posted=repeated,
+    )
+    inline = [p for p in placed if p.inline]
+    critical = any(p.finding.severity.value == "critical" for p in placed)
+    blocked: list[str] = []
+
+    comments = [_review_comment(p, host) for p in inline]
+    body = review_body(facts, placed)
+    review_id: int | None = None
+    comment_ids: dict[str, int] = {}
+    if inline and _safe(
+        body + "".join(str(c["body"]) for c in comments), secrets, blocked, "review"
+    ):
+        event = "REQUEST_CHANGES" if critical and plan.snapshot.request_changes else "COMMENT"
+        posted = await plan.repo.post_review(
+            run.pull_request_number, run.id, commit_id=run.head_sha, body=body, event=event,
+            comments=comments,
+        )  # fmt: skip
+        review_id = int(posted["id"])
+        for comment in await plan.repo.review_comments(run.pull_request_number, review_id):
+            marker = str(comment.get("body", "")).rsplit("sentinel:finding:", 1)
+            if len(marker) == 2:
+                comment_ids[marker[1].split(" ")[0].strip()] = int(comment["id"])
+
+    title, summary = check_output(facts, placed, allowed_host=host)
+    conclusion = (
+        "failure"
+        if critical and plan.snapshot.fail_on_critical
+        else ("neutral" if critical else "success")
+    )
+    annotations = [annotation(p, allowed_host=host) for p in placed if p.inline]
+    if _safe(summary + "".join(str(a["message"]) for a in annotations), secrets, blocked, "check"):
+        await plan.repo.complete_check_run(
+            plan.check_run, conclusion=conclusion, title=title, summary=summary,
+            annotations=annotations,
+        )  # fmt: skip
+    summary_comment: dict[str, Any] | None = None
+    full_summary = summary_body(facts, placed, allowed_host=host)
+    if _safe(full_summary, secrets, blocked, "summary"):
+        summary_comment = await plan.repo.upsert_summary(run.pull_request_number, full_summary)
+
+    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+        provider_id = await github_provider_id(session)
+        rows: list[tuple[uuid.UUID, str, str | None]] = []
+        for item in placed:
+            if item.inline and review_id is not None:
+                external = comment_ids.get(item.finding.fingerprint)
+                rows.append((item.finding_id, "review_comment", str(external or review_id)))
+                rows.append((item.finding_id, "check_annotation", str(plan.check_run["id"])))
+            elif not item.inline and summary_comment is not None:
+                rows.append((item.finding_id, "summary", str(summary_comment["id"])))
+        await record_annotations(session, plan.workspace_id, provider_id, rows)
+        for where in blocked:
+            await record_audit_event(
+                session,
+                plan.workspace_id,
+                actor=Actor(type="system", id="review"),
+                action="publish.blocked",
+                resource_type="run",
+                resource_id=str(run.id),
+                metadata={"what": where, "why": "the body contained a secret of this run"},
+            )
+        await record_run_usage(
+            session,
+            plan.workspace_id,
+            RunUsage(
+                run_id=run.id,
+                repository_id=run.repository_id,
+                repository=plan.repository.name,
+                pull_request_number=run.pull_request_number,
+                provider=metrics.get("provider"),
+                model=metrics.get("model"),
+                input_tokens=int(metrics.get("input_tokens", 0)),
+                output_tokens=int(metrics.get("output_tokens", 0)),
+                model_calls=int(metrics.get("model_calls", 0)),
+            ),
+        )
+        final = {
+            **metrics,
+            "inline_comments": len(inline),
+            "summary_findings": len(placed) - len(inline),
+            "already_posted": repeated,
+            "blocked": blocked,
+            "conclusion": conclusion,
+        }
+        await session.execute(
+            RunRepository(session, plan.workspace_id)
+            .update()
+            .where(Run.id == run.id, Run.status == RunStatus.RUNNING)
+            .values(status=RunStatus.COMPLETED, completed_at=func.now(), metrics=final)
+        )
+
+
+def _safe(body: str, secrets: list[str], blocked: list[str], what: str) -> bool:
+    try:
+        assert_no_secrets(body, secrets)
+    except SecretInOutput:
+        log.warning("publish.blocked", what=what)
+        blocked.append(what)
+        return False
+    return True
+
+
+def _review_comment(placed: Placed, host: str) -> dict[str, object]:
+    comment: dict[str, object] = {
+        "path": placed.finding.path,
+        "body": comment_body(placed, allowed_host=host),
+        "line": placed.line,
+        "side": "RIGHT",
+    }
+    if placed.start_line is not None and placed.start_line != placed.line:
+        comment["start_line"] = placed.start_line
+        comment["start_side"] = "RIGHT"
+    return comment
+
+
+def _policy_label(snapshot: PolicySnapshot) -> str:
+    if snapshot.policy_name is None:
+        return f"defaults ({snapshot.plan} plan)"
+    return f"{snapshot.policy_name} v{snapshot.policy_version} ({snapshot.plan} plan)"
+
+
+def _notes(snapshot: PolicySnapshot, metrics: dict[str, Any]) -> list[str]:
+    notes = [f"`.sentinel.yml`: {problem}" for problem in snapshot.repository_file_errors]
+    notes += [
+        f"part of the diff could not be reviewed: {r}" for r in metrics.get("chunks_failed", [])
+    ]
+    if metrics.get("dropped_invalid"):
+        notes.append(
+            f"{metrics['dropped_invalid']} malformed finding(s) from the model were dropped"
+        )
+    return notes

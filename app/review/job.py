@@ -1,0 +1,317 @@
+"""The review job: one run, from `queued` to a terminal status, exactly once.
+
+  lock the run → running → check run in progress → policy snapshot (frozen on the run) →
+  quota → files → reviewers (static always, the workspace's model when it has a key) →
+  findings stored → review, check run, summary posted → usage recorded → completed.
+
+Every step is idempotent: a job that runs twice (arq may), or a worker killed at any point,
+never reviews twice, posts twice or bills twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import func, select
+
+from app.db import SystemContext, system_session, tenant_session
+from app.github.repositories import InstallationRepository, RepositoryRepository
+from app.models import Installation, Repository, Run, RunStatus, UsageRecord
+from app.models.review import TERMINAL_RUN_STATUSES
+from app.policy.resolve import REPOSITORY_FILE, PolicySnapshot, resolve_snapshot
+from app.publish.github_output import AppIdentity, Repo
+from app.publish.render import RunFacts, check_output
+from app.review.errors import PermanentError, RunStopped, TransientError
+from app.review.execute import ReviewPlan, execute_review
+from app.review.github_source import (
+    fetch_pull_request,
+    fetch_repository_file,
+)
+from app.review.lock import run_lock
+from app.runs.repository import RunRepository
+from app.usage.records import UsageRepository
+
+if TYPE_CHECKING:
+    from app.resources import Resources
+
+log = structlog.get_logger(__name__)
+
+MAX_ATTEMPTS = 6
+FIRST_RETRY = timedelta(seconds=5)
+LONGEST_RETRY = timedelta(minutes=10)
+
+
+@dataclass
+class RunContext:
+    run: Run
+    repository: Repository
+    installation: Installation
+
+    @property
+    def workspace_id(self) -> uuid.UUID:
+        return self.run.workspace_id
+
+
+class Retry(Exception):
+    """Ask the queue to run the job again after `delay` (never sleep in a job)."""
+
+    def __init__(self, delay: timedelta) -> None:
+        super().__init__(str(delay))
+        self.delay = delay
+
+
+def backoff(attempt: int, retry_after: timedelta | None) -> timedelta:
+    import random
+
+    delay = min(FIRST_RETRY * (2 ** max(attempt - 1, 0)), LONGEST_RETRY)
+    delay = delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+    return max(delay, retry_after) if retry_after else delay
+
+
+async def _workspace_of(resources: Resources, run_id: uuid.UUID) -> uuid.UUID | None:
+    async with system_session(resources.sessionmaker, SystemContext.RUN_LOOKUP) as session:
+        return (
+            await session.execute(select(Run.workspace_id).where(Run.id == run_id))
+        ).scalar_one_or_none()
+
+
+async def _load(resources: Resources, workspace_id: uuid.UUID, run_id: uuid.UUID) -> RunContext:
+    async with tenant_session(resources.sessionmaker, workspace_id) as session:
+        run = (
+            await session.execute(
+                RunRepository(session, workspace_id).select().where(Run.id == run_id)
+            )
+        ).scalar_one()
+        repository = await RepositoryRepository(session, workspace_id).get(run.repository_id)
+        installation = await InstallationRepository(session, workspace_id).get(
+            repository.installation_id if repository else None
+        )
+        if repository is None or installation is None:
+            raise LookupError(f"run {run_id} lost its repository or installation")
+    return RunContext(run, repository, installation)
+
+
+async def _transition(
+    resources: Resources,
+    ctx: RunContext,
+    status: RunStatus,
+    reason: str | None,
+    *,
+    metrics: dict[str, Any] | None = None,
+) -> bool:
+    """Move a pending run on; False when it had already finished (someone else ended it)."""
+    values: dict[str, Any] = {"status": status, "status_reason": reason}
+    if status in TERMINAL_RUN_STATUSES:
+        values["completed_at"] = datetime.now(UTC)
+    if status is RunStatus.RUNNING:
+        values["started_at"] = func.coalesce(Run.started_at, func.now())
+    if metrics is not None:
+        values["metrics"] = metrics
+    async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
+        result = await session.execute(
+            RunRepository(session, ctx.workspace_id)
+            .update()
+            .where(Run.id == ctx.run.id, Run.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
+            .values(**values)
+            .returning(Run.id)
+        )
+        return result.first() is not None
+
+
+async def _store_snapshot(resources: Resources, ctx: RunContext, snapshot: PolicySnapshot) -> None:
+    async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
+        await session.execute(
+            RunRepository(session, ctx.workspace_id)
+            .update()
+            .where(Run.id == ctx.run.id)
+            .values(policy_snapshot=snapshot.stored())
+        )
+
+
+async def _reviews_this_month(resources: Resources, workspace_id: uuid.UUID) -> int:
+    month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    async with tenant_session(resources.sessionmaker, workspace_id) as session:
+        statement = (
+            UsageRepository(session, workspace_id)
+            .select(func.count())
+            .where(UsageRecord.type == "review", UsageRecord.created_at >= month_start)
+        )
+        return int((await session.execute(statement)).scalar_one())
+
+
+def _identity(resources: Resources) -> AppIdentity:
+    settings = resources.settings
+    return AppIdentity(app_id=settings.github_app_id, bot_login=f"{settings.app_slug}[bot]")
+
+
+async def review_run(resources: Resources, run_id: uuid.UUID, *, attempt: int = 1) -> str:
+    """Run the review; returns what happened in a word. Raises Retry to be re-queued."""
+    workspace_id = await _workspace_of(resources, run_id)
+    if workspace_id is None:
+        return "missing"
+    async with run_lock(resources.engine, run_id) as held:
+        if not held:
+            return "busy"  # another executor has it; this copy of the job does nothing
+        ctx = await _load(resources, workspace_id, run_id)
+        bound = log.bind(run_id=str(run_id), workspace_id=str(workspace_id))
+        if ctx.run.status in TERMINAL_RUN_STATUSES:
+            return ctx.run.status
+        if resources.github_app is None:
+            await _transition(
+                resources,
+                ctx,
+                RunStatus.FAILED,
+                "the GitHub App credentials are not configured (SENTINEL_GITHUB_APP_ID and "
+                "SENTINEL_GITHUB_PRIVATE_KEY): Sentinel cannot read or comment on the PR",
+            )
+            return "failed"
+        if not await _transition(resources, ctx, RunStatus.RUNNING, None):
+            return "finished"
+        github = resources.github_app.for_installation(ctx.installation.external_id)
+        repo = Repo(github, ctx.repository.name, _identity(resources))
+        check_run: dict[str, Any] | None = None
+        try:
+            check_run = await repo.start_check_run(ctx.run.head_sha, run_id)
+            return await _review(resources, ctx, repo, check_run, github)
+        except RunStopped:
+            bound.info("run.stopped")
+            return "stopped"
+        except TransientError as error:
+            if attempt >= MAX_ATTEMPTS:
+                await _fail(resources, ctx, repo, check_run, f"{error.reason}; gave up after "
+                            f"{attempt} attempts")  # fmt: skip
+                return "failed"
+            delay = backoff(attempt, error.retry_after)
+            bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())
+            async with tenant_session(resources.sessionmaker, workspace_id) as session:
+                await session.execute(
+                    RunRepository(session, workspace_id)
+                    .update()
+                    .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
+                    .values(status_reason=f"retrying: {error.reason}")
+                )
+            raise Retry(delay) from None
+        except PermanentError as error:
+            await _fail(resources, ctx, repo, check_run, error.reason)
+            return "failed"
+
+
+async def _fail(
+    resources: Resources,
+    ctx: RunContext,
+    repo: Repo,
+    check_run: dict[str, Any] | None,
+    reason: str,
+) -> None:
+    log.warning("run.failed", run_id=str(ctx.run.id), reason=reason)
+    if check_run is not None:
+        title, summary = check_output(_facts_stub(ctx), [], allowed_host="", failed_reason=reason)
+        try:
+            await repo.complete_check_run(
+                check_run, conclusion="neutral", title=title, summary=summary, annotations=[]
+            )
+        except (TransientError, PermanentError) as error:
+            log.warning("run.check_run_not_updated", run_id=str(ctx.run.id), error=error.reason)
+    await _transition(resources, ctx, RunStatus.FAILED, reason)
+
+
+def _facts_stub(ctx: RunContext) -> RunFacts:
+    return RunFacts(
+        run_id=ctx.run.id,
+        head_sha=ctx.run.head_sha,
+        mode="",
+        files_reviewed=0,
+        not_reviewed=[],
+        provider=None,
+        model=None,
+        input_tokens=0,
+        output_tokens=0,
+        prompt_version="",
+        policy="",
+        notes=[],
+        already_posted=0,
+    )
+
+
+async def _end_early(
+    resources: Resources,
+    ctx: RunContext,
+    repo: Repo,
+    check_run: dict[str, Any],
+    status: RunStatus,
+    reason: str,
+) -> str:
+    await repo.complete_check_run(
+        check_run,
+        conclusion="neutral" if status is not RunStatus.SUPERSEDED else "skipped",
+        title="Sentinel did not review this commit",
+        summary=reason,
+        annotations=[],
+    )
+    await _transition(resources, ctx, status, reason)
+    return status.value
+
+
+async def _review(
+    resources: Resources,
+    ctx: RunContext,
+    repo: Repo,
+    check_run: dict[str, Any],
+    github: Any,
+) -> str:
+    owner, _, name = ctx.repository.name.partition("/")
+    pull = await fetch_pull_request(github, owner, name, ctx.run.pull_request_number)
+    if pull.state != "open":
+        return await _end_early(
+            resources, ctx, repo, check_run, RunStatus.CANCELLED, "the pull request is closed"
+        )
+    if pull.head_sha != ctx.run.head_sha:
+        return await _end_early(
+            resources,
+            ctx,
+            repo,
+            check_run,
+            RunStatus.SUPERSEDED,
+            f"a newer commit ({pull.head_sha[:12]}) was pushed before this one was reviewed",
+        )
+    # `.sentinel.yml` from the BASE branch: a pull request cannot loosen its own review.
+    repository_file = await fetch_repository_file(
+        github, owner, name, REPOSITORY_FILE, pull.base_ref
+    )
+    async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
+        snapshot = await resolve_snapshot(
+            session, ctx.workspace_id, ctx.repository.id, repository_file
+        )
+    await _store_snapshot(resources, ctx, snapshot)
+
+    if not snapshot.review.enabled:
+        return await _end_early(
+            resources, ctx, repo, check_run, RunStatus.SKIPPED,
+            f"reviews are turned off ({snapshot.sources.get('enabled', 'policy')})",
+        )  # fmt: skip
+    limit = snapshot.limits.reviews_per_month
+    if limit is not None and await _reviews_this_month(resources, ctx.workspace_id) >= limit:
+        return await _end_early(
+            resources, ctx, repo, check_run, RunStatus.SKIPPED,
+            f"the workspace's {snapshot.plan} plan includes {limit} reviews a month and they "
+            "are used up; upgrade the plan or wait for next month",
+        )  # fmt: skip
+
+    await execute_review(
+        resources,
+        ReviewPlan(
+            run=ctx.run,
+            repository=ctx.repository,
+            installation=ctx.installation,
+            pull=pull,
+            snapshot=snapshot,
+            repo=repo,
+            github=github,
+            check_run=check_run,
+        ),
+    )
+    return "completed"

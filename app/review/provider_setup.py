@@ -1,0 +1,100 @@
+"""The model a run uses: the workspace's own key (BYOK), decrypted only in memory, behind a
+guard that stops spending tokens the moment the run is superseded or cancelled."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import cast
+
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import tenant_session
+from app.models import ProviderKey, Run, RunStatus
+from app.policy.documents import ProviderName
+from app.provider_keys.repository import ProviderKeyRepository
+from app.review.errors import PermanentError, RunStopped
+from app.runs.repository import RunRepository
+from app.security.encryption import DecryptionError, KeyRing, SealedKey
+from app.security.urls import check_provider_url
+from reviewers.providers.base import ModelProvider, ModelRequest, ModelResponse
+from reviewers.providers.factory import create_provider
+
+
+@dataclass(frozen=True)
+class ChosenProvider:
+    provider: ModelProvider
+    api_key: SecretStr  # kept only to make sure no output ever contains it
+
+
+async def choose_key(
+    session: AsyncSession, workspace_id: uuid.UUID, wanted: str | None
+) -> ProviderKey | None:
+    """The key the policy names, else the workspace's only key, else None (static only)."""
+    keys = await ProviderKeyRepository(session, workspace_id).list()
+    if wanted is not None:
+        return next((key for key in keys if key.provider == wanted), None)
+    return keys[0] if len(keys) == 1 else None
+
+
+async def open_provider(
+    key: ProviderKey,
+    *,
+    keyring: KeyRing,
+    model: str | None,
+    allow_private_urls: bool,
+) -> ChosenProvider:
+    try:
+        api_key = keyring.open(
+            SealedKey(key.encrypted_key, key.key_version),
+            workspace_id=key.workspace_id,
+            provider=key.provider,
+        )
+    except DecryptionError as error:
+        raise PermanentError(f"{error}; save the {key.provider} key again") from None
+    if key.base_url:
+        # Checked again at connect time: a DNS change must not smuggle a request inside.
+        try:
+            await check_provider_url(key.base_url, allow_private=allow_private_urls)
+        except ValueError as error:
+            raise PermanentError(f"the {key.provider} base URL is not allowed: {error}") from None
+    provider = create_provider(
+        cast(ProviderName, key.provider),  # the table's CHECK constraint holds it to these
+        api_key=api_key.get_secret_value(),
+        model=model or key.model,
+        base_url=key.base_url,
+    )
+    return ChosenProvider(provider=provider, api_key=api_key)
+
+
+class StopAwareProvider:
+    """Checks, before every model call, that the run is still wanted."""
+
+    def __init__(
+        self,
+        inner: ModelProvider,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        workspace_id: uuid.UUID,
+        run_id: uuid.UUID,
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.model = inner.model
+        self.context_window = inner.context_window
+        self._sessionmaker = sessionmaker
+        self._workspace_id = workspace_id
+        self._run_id = run_id
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        async with tenant_session(self._sessionmaker, self._workspace_id) as session:
+            runs = RunRepository(session, self._workspace_id)
+            status = (
+                await session.execute(runs.select(Run.status).where(Run.id == self._run_id))
+            ).scalar_one_or_none()
+        if status != RunStatus.RUNNING:
+            raise RunStopped(f"run is {status}")
+        return await self.inner.complete(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
