@@ -11,7 +11,6 @@ import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -19,10 +18,17 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sandbox.github import shapes
+from sandbox.github import (
+    endpoints,
+    endpoints_checks,
+    endpoints_comments,
+    endpoints_git,
+    endpoints_reviews,
+    shapes,
+)
 from sandbox.github.auth import AuthError, Caller, identify
-from sandbox.github.endpoints import GitHubError, GitHubJSON, router
 from sandbox.github.records import Fault, RateLimitBucket, RecordedRequest
+from sandbox.github.rest import GitHubError, GitHubJSON
 from sandbox.github.state import GitHubState
 
 # githubkit sends the newest by default; GitHub still serves the first dated version.
@@ -46,7 +52,14 @@ def create_github_app(state: GitHubState) -> FastAPI:
         default_response_class=GitHubJSON,
     )
     app.state.github = state
-    app.include_router(router)
+    for module in (
+        endpoints,
+        endpoints_git,
+        endpoints_checks,
+        endpoints_reviews,
+        endpoints_comments,
+    ):
+        app.include_router(module.router)
 
     @app.exception_handler(GitHubError)
     async def github_error(_: Request, exc: GitHubError) -> Response:
@@ -109,7 +122,7 @@ async def _edge(state: GitHubState, request: Request, call_next: Handler) -> Res
     for name, value in _rate_limit_headers(bucket).items():
         headers.setdefault(name, value)
     headers["x-github-request-id"] = request_id
-    headers["x-github-media-type"] = "github.v3; format=json"
+    headers.setdefault("x-github-media-type", "github.v3; format=json")
     headers["x-github-api-version-selected"] = (
         version if version in SUPPORTED_VERSIONS else DEFAULT_VERSION
     )
@@ -199,21 +212,12 @@ def _secondary_limit(request_id: str, retry_after: int, status: int = 403) -> Re
 
 
 def _secondary_limited(state: GitHubState, request: Request, caller: Caller) -> bool:
-    """GitHub's limit on content creation: at most `secondary_writes_per_minute` writes a
-    minute per caller. A refused write does not count towards the next minute."""
+    """GitHub's limits on content creation (every write to a repository: comments, reviews,
+    check runs, reactions...): `state.secondary_writes_per_minute` a minute and
+    `state.secondary_writes_per_hour` an hour per caller."""
     if request.method not in WRITE_METHODS or not request.url.path.startswith("/repos/"):
         return False
-    now = state.now()
-    recent = [
-        moment
-        for moment in state.write_times.get(caller.rate_limit_key, [])
-        if now - moment < timedelta(minutes=1)
-    ]
-    limited = len(recent) >= state.secondary_writes_per_minute
-    if not limited:
-        recent.append(now)
-    state.write_times[caller.rate_limit_key] = recent
-    return limited
+    return not state.allow_write(caller.rate_limit_key)
 
 
 def _fault_response(

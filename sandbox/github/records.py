@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -56,7 +56,6 @@ class PullRequest:
     updated_at: datetime
     state: str = "open"
     merged: bool = False
-    commits: int = 1
 
 
 @dataclass
@@ -67,6 +66,83 @@ class IssueComment:
     body: str
     user_login: str
     created_at: datetime
+    user_type: str = "User"
+    updated_at: datetime | None = None
+    # The App that wrote it through its installation (`performed_via_github_app`), if any.
+    app_id: int | None = None
+
+
+@dataclass
+class Commit:
+    """A commit the fake knows. `files` are its changes against its parent, in the shape of
+    the files API (`filename`, `status`, `patch`...); `contents` are the full texts it wrote
+    (None: the file was deleted), when a test gave them. The tree at a commit is the
+    `contents` of it and of its ancestors, nearest first."""
+
+    sha: str
+    parent: str | None
+    message: str
+    author_name: str
+    author_email: str
+    author_login: str | None
+    date: datetime
+    files: list[dict[str, Any]] = field(default_factory=list)
+    contents: dict[str, bytes | None] = field(default_factory=dict)
+
+
+@dataclass
+class CheckRun:
+    id: int
+    repository: Repository
+    app_id: int
+    check_suite_id: int
+    name: str
+    head_sha: str
+    status: str
+    conclusion: str | None
+    external_id: str | None
+    details_url: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    # {"title", "summary", "text"}: all None until an output is sent.
+    output: dict[str, str | None]
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, str]] = field(default_factory=list)
+    images: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Review:
+    id: int
+    repository: Repository
+    pull_number: int
+    user_login: str
+    body: str
+    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, PENDING
+    commit_id: str
+    submitted_at: datetime | None
+    user_type: str = "Bot"
+
+
+@dataclass
+class ReviewComment:
+    id: int
+    review_id: int
+    repository: Repository
+    pull_number: int
+    user_login: str
+    body: str
+    path: str
+    commit_id: str
+    line: int | None
+    side: str | None
+    start_line: int | None
+    start_side: str | None
+    position: int | None
+    diff_hunk: str
+    created_at: datetime
+    user_type: str = "Bot"
+    subject_type: str = "line"  # or "file": a comment on the whole file
 
 
 @dataclass

@@ -235,10 +235,10 @@ def pull_request(state: GitHubState, api: str, pull: PullRequest) -> dict[str, A
         "rebaseable": None,
         "mergeable_state": "unknown",
         "merged_by": None,
-        "comments": 0,
-        "review_comments": 0,
+        "comments": len(state.issue_comments_on(repo.owner, repo.name, pull.number)),
+        "review_comments": len(state.review_comments(repo.owner, repo.name, pull.number)),
         "maintainer_can_modify": False,
-        "commits": pull.commits,
+        "commits": len(state.pull_commits(pull)),
         # Totals cover every file, including those past the 3,000 the files API lists.
         "additions": sum(f["additions"] for f in pull.files),
         "deletions": sum(f["deletions"] for f in pull.files),
@@ -247,14 +247,15 @@ def pull_request(state: GitHubState, api: str, pull: PullRequest) -> dict[str, A
 
 
 def diff_entry(
-    state: GitHubState, api: str, pull: PullRequest, file: dict[str, Any]
+    state: GitHubState, api: str, repo: Repository, sha: str, file: dict[str, Any]
 ) -> dict[str, Any]:
-    full_name = pull.repository.full_name
+    """A files-API entry of a change whose new side is commit `sha`."""
+    full_name = repo.full_name
     path = file["filename"]
     entry = {
-        "blob_url": f"{state.html_url}/{full_name}/blob/{pull.head_sha}/{path}",
-        "raw_url": f"{state.html_url}/{full_name}/raw/{pull.head_sha}/{path}",
-        "contents_url": f"{api}/repos/{full_name}/contents/{path}?ref={pull.head_sha}",
+        "blob_url": f"{state.html_url}/{full_name}/blob/{sha}/{path}",
+        "raw_url": f"{state.html_url}/{full_name}/raw/{sha}/{path}",
+        "contents_url": f"{api}/repos/{full_name}/contents/{path}?ref={sha}",
     }
     return entry | file
 

@@ -9,7 +9,6 @@ Everything runs on one event loop, so no locks: mutations never span an `await`.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,7 +18,11 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sandbox.github.git import RepoGit
+from sandbox.github.history import HistoryMixin
+from sandbox.github.limits import LimitsMixin
 from sandbox.github.records import (
+    CheckRun,
     DeliveryRecord,
     Fault,
     Installation,
@@ -29,6 +32,8 @@ from sandbox.github.records import (
     RateLimitBucket,
     RecordedRequest,
     Repository,
+    Review,
+    ReviewComment,
 )
 
 # What github-app.yml asks for; an installation grants these unless a test says otherwise.
@@ -40,18 +45,14 @@ DEFAULT_PERMISSIONS: dict[str, str] = {
     "pull_requests": "write",
 }
 DEFAULT_EVENTS = ["check_run", "issue_comment", "pull_request", "repository"]
-FILE_STATUSES = {"added", "removed", "modified", "renamed", "copied", "changed", "unchanged"}
 TOKEN_LIFETIME = timedelta(hours=1)
-# GitHub's REST budgets per hour: installations (non-Enterprise) and unauthenticated callers.
-INSTALLATION_RATE_LIMIT = 5000
-ANONYMOUS_RATE_LIMIT = 60
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class GitHubState:
+class GitHubState(HistoryMixin, LimitsMixin):
     def __init__(
         self,
         *,
@@ -88,7 +89,15 @@ class GitHubState:
         self.installations: dict[int, Installation] = {}
         self.repositories: dict[tuple[str, str], Repository] = {}
         self.pull_requests: dict[tuple[str, str, int], PullRequest] = {}
+        self.git: dict[tuple[str, str], RepoGit] = {}
+        # Issues (and pull requests, which are issues too) by (owner, name, number).
+        self.issues: set[tuple[str, str, int]] = set()
         self.issue_comments: dict[int, IssueComment] = {}
+        self.check_runs: dict[int, CheckRun] = {}
+        # One check suite per (owner, name, head SHA, App), as GitHub groups check runs.
+        self.check_suites: dict[tuple[str, str, str, int], int] = {}
+        self.reviews: dict[int, Review] = {}
+        self.pull_review_comments: dict[int, ReviewComment] = {}
         self.tokens: dict[str, IssuedToken] = {}
         self.issued_tokens: list[IssuedToken] = []
         # {"id", "repository" (full name), "comment_id", "content", "user_login", "created_at"}
@@ -97,8 +106,9 @@ class GitHubState:
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.rate_limits: dict[str, RateLimitBucket] = {}
-        # Content-creating requests per caller, for the secondary limit (80 a minute).
+        # Content-creating requests per caller, for the secondary limits.
         self.secondary_writes_per_minute = 80
+        self.secondary_writes_per_hour = 500
         self.write_times: dict[str, list[datetime]] = {}
         self.user_ids: dict[str, int] = {}
 
@@ -217,85 +227,86 @@ class GitHubState:
     def installation_repositories(self, installation_id: int) -> list[Repository]:
         return [r for r in self.repositories.values() if r.installation_id == installation_id]
 
-    def add_pull_request(
-        self,
-        owner: str,
-        name: str,
-        number: int,
-        head_sha: str,
-        base_sha: str,
-        title: str,
-        body: str | None,
-        user_login: str,
-        draft: bool = False,
-        files: Sequence[Mapping[str, Any]] = (),
-        *,
-        head_ref: str = "feature",
-        base_ref: str | None = None,
-    ) -> PullRequest:
+    def add_issue(self, owner: str, name: str, number: int) -> None:
+        """An issue the App can comment on (pull requests are issues already)."""
         repository = self._require_repository(owner, name)
+        self.issues.add((repository.owner.lower(), repository.name.lower(), number))
+
+    def issue_exists(self, repository: Repository, number: int) -> bool:
         key = (repository.owner.lower(), repository.name.lower(), number)
-        if key in self.pull_requests:
-            raise ValueError(f"pull request {owner}/{name}#{number} exists")
-        now = self.now()
-        pull = PullRequest(
-            repository=repository,
-            number=number,
-            id=self.next_id(),
-            head_sha=head_sha,
-            base_sha=base_sha,
-            head_ref=head_ref,
-            base_ref=base_ref or repository.default_branch,
-            title=title,
-            body=body,
-            user_login=user_login,
-            draft=draft,
-            files=[_normalise_file(f) for f in files],
-            created_at=now,
-            updated_at=now,
-        )
-        self.pull_requests[key] = pull
-        return pull
-
-    def update_pull_request(
-        self, owner: str, name: str, number: int, **changes: Any
-    ) -> PullRequest:
-        """Change a pull request as a push or an edit would (head_sha, files, title, state...)."""
-        pull = self.pull_request(owner, name, number)
-        if pull is None:
-            raise KeyError(f"{owner}/{name}#{number}")
-        for attribute, value in changes.items():
-            if not hasattr(pull, attribute):
-                raise AttributeError(f"pull requests have no {attribute}")
-            if attribute == "files":
-                value = [_normalise_file(f) for f in value]
-            setattr(pull, attribute, value)
-        pull.updated_at = self.now()
-        return pull
-
-    def pull_request(self, owner: str, name: str, number: int) -> PullRequest | None:
-        return self.pull_requests.get((owner.lower(), name.lower(), number))
+        return key in self.issues or key in self.pull_requests
 
     def add_issue_comment(
         self,
         owner: str,
         name: str,
-        comment_id: int,
+        comment_id: int | None = None,
         body: str = "",
         user_login: str = "octocat",
         issue_number: int = 1,
+        *,
+        user_type: str = "User",
+        app_id: int | None = None,
     ) -> IssueComment:
-        """A comment on an issue or pull request; reactions need the comment to exist."""
+        """A comment on an issue or pull request, by a user (or, with `user_type="Bot"` and
+        `app_id`, by an App). A None `comment_id` takes the next id."""
+        repository = self._require_repository(owner, name)
+        now = self.now()
         comment = IssueComment(
-            id=comment_id,
-            repository=self._require_repository(owner, name),
+            id=self.next_id() if comment_id is None else comment_id,
+            repository=repository,
             issue_number=issue_number,
             body=body,
             user_login=user_login,
-            created_at=self.now(),
+            created_at=now,
+            user_type=user_type,
+            updated_at=now,
+            app_id=app_id,
         )
-        self.issue_comments[comment_id] = comment
+        self.issues.add((repository.owner.lower(), repository.name.lower(), issue_number))
+        self.issue_comments[comment.id] = comment
         return comment
+
+    # -- what the App posted -------------------------------------------------------------
+
+    def issue_comments_on(self, owner: str, name: str, number: int) -> list[IssueComment]:
+        """The comments on an issue or pull request, oldest first."""
+        return sorted(
+            (
+                c
+                for c in self.issue_comments.values()
+                if _same(c.repository, owner, name) and c.issue_number == number
+            ),
+            key=lambda c: (c.created_at, c.id),
+        )
+
+    def reviews_for(self, owner: str, name: str, number: int) -> list[Review]:
+        """The reviews of a pull request, oldest first."""
+        return [
+            r
+            for r in self.reviews.values()
+            if _same(r.repository, owner, name) and r.pull_number == number
+        ]
+
+    def review_comments(
+        self, owner: str, name: str, number: int, review_id: int | None = None
+    ) -> list[ReviewComment]:
+        """The review comments of a pull request (or of one of its reviews), oldest first."""
+        return [
+            c
+            for c in self.pull_review_comments.values()
+            if _same(c.repository, owner, name)
+            and c.pull_number == number
+            and review_id in (None, c.review_id)
+        ]
+
+    def check_runs_for(self, owner: str, name: str, head_sha: str) -> list[CheckRun]:
+        """The check runs on a commit, oldest first."""
+        return [
+            r
+            for r in self.check_runs.values()
+            if _same(r.repository, owner, name) and r.head_sha == head_sha.lower()
+        ]
 
     def _require_repository(self, owner: str, name: str) -> Repository:
         repository = self.repository(owner, name)
@@ -339,99 +350,6 @@ class GitHubState:
             if installation_id is None or issued.installation_id == installation_id:
                 issued.revoked = True
 
-    # -- limits and faults ---------------------------------------------------------------
 
-    def rate_limit(self, key: str) -> RateLimitBucket:
-        """The primary budget of a caller: "installation:<id>", "app" or "anonymous:<ip>".
-
-        Tests may mutate the bucket (e.g. `used = limit`) to exhaust it."""
-        now = int(self.now().timestamp())
-        bucket = self.rate_limits.get(key)
-        if bucket is None or bucket.reset_at <= now:
-            limit = ANONYMOUS_RATE_LIMIT if key.startswith("anonymous") else INSTALLATION_RATE_LIMIT
-            if bucket is not None:
-                limit = bucket.limit
-            bucket = RateLimitBucket(limit=limit, used=0, reset_at=now + 3600)
-            self.rate_limits[key] = bucket
-        return bucket
-
-    def installation_rate_limit(self, installation_id: int) -> RateLimitBucket:
-        return self.rate_limit(f"installation:{installation_id}")
-
-    def fail_next(
-        self,
-        path_prefix: str,
-        status: int,
-        count: int = 1,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        *,
-        method: str | None = None,
-        rate_limit: str | None = None,
-    ) -> None:
-        """Answer the next `count` requests whose path starts with `path_prefix` (and whose
-        method is `method`, if given) with `status`, before any other processing."""
-        self.faults.append(
-            Fault(
-                path_prefix=path_prefix,
-                status=status,
-                remaining=count,
-                headers={k.lower(): v for k, v in (headers or {}).items()},
-                body=body,
-                method=method.upper() if method else None,
-                rate_limit=rate_limit,
-            )
-        )
-
-    def fail_next_primary_rate_limit(
-        self, path_prefix: str, count: int = 1, *, reset_in: int = 60, status: int = 403
-    ) -> None:
-        """GitHub's answer once the hourly budget is spent: remaining 0 and a reset time,
-        no retry-after. The message names the caller, so it is written when answering."""
-        reset = int(self.now().timestamp()) + reset_in
-        self.fail_next(
-            path_prefix,
-            status,
-            count,
-            headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
-            rate_limit="primary",
-        )
-
-    def fail_next_secondary_rate_limit(
-        self, path_prefix: str, count: int = 1, *, retry_after: int = 60, status: int = 403
-    ) -> None:
-        self.fail_next(
-            path_prefix,
-            status,
-            count,
-            headers={"retry-after": str(retry_after)},
-            rate_limit="secondary",
-        )
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if path.startswith(fault.path_prefix) and fault.method in (None, method):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
-
-def _normalise_file(file: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a PR file against GitHub's shape and fill in what GitHub would compute."""
-    entry = dict(file)
-    if "filename" not in entry:
-        raise ValueError(f"a pull request file needs a filename: {file}")
-    status = entry.setdefault("status", "modified")
-    if status not in FILE_STATUSES:
-        raise ValueError(f"file status must be one of {sorted(FILE_STATUSES)}, not {status}")
-    if status == "renamed" and "previous_filename" not in entry:
-        raise ValueError(f"a renamed file needs previous_filename: {file}")
-    entry.setdefault("additions", 0)
-    entry.setdefault("deletions", 0)
-    entry.setdefault("changes", entry["additions"] + entry["deletions"])
-    if "sha" not in entry:
-        seed = f"{entry['filename']}\0{entry.get('patch', '')}".encode()
-        entry["sha"] = hashlib.sha1(seed).hexdigest()  # noqa: S324 - a blob id, not security
-    return entry
+def _same(repository: Repository, owner: str, name: str) -> bool:
+    return (repository.owner.lower(), repository.name.lower()) == (owner.lower(), name.lower())

@@ -9,12 +9,13 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 from sandbox.github import shapes
-from sandbox.github.records import DeliveryRecord
+from sandbox.github.records import DeliveryRecord, Installation, Repository
 from sandbox.github.state import GitHubState
 
 USER_AGENT = "GitHub-Hookshot/7a3c1f2"
@@ -169,7 +170,7 @@ def issue_comment_event(
         "number": comment.issue_number,
         "html_url": f"{state.html_url}/{repo.full_name}/issues/{comment.issue_number}",
         "state": "open",
-        "user": shapes.user(state, api, comment.user_login),
+        "user": shapes.user(state, api, comment.user_login, comment.user_type),
     }
     pull = state.pull_request(repo.owner, repo.name, comment.issue_number)
     if pull is not None:
@@ -189,12 +190,91 @@ def issue_comment_event(
             "html_url": f"{issue['html_url']}#issuecomment-{comment.id}",
             "issue_url": issue_url,
             "body": comment.body,
-            "user": shapes.user(state, api, comment.user_login),
+            "user": shapes.user(state, api, comment.user_login, comment.user_type),
             "created_at": shapes.iso(comment.created_at),
-            "updated_at": shapes.iso(comment.created_at),
+            "updated_at": shapes.iso(comment.updated_at or comment.created_at),
             "author_association": "CONTRIBUTOR",
         },
         **_context(state, repo.owner, repo.name, comment.user_login),
+    }
+
+
+def installation_event(
+    state: GitHubState,
+    installation_id: int,
+    action: str = "created",
+    sender: str | None = None,
+    *,
+    requester: str | None = None,
+) -> dict[str, Any]:
+    """An `installation` payload (created, deleted, suspend, unsuspend,
+    new_permissions_accepted) for an installation in the state, listing its repositories
+    where GitHub does. `sender` defaults to the account for a user account, else "octocat"."""
+    installation = state.installations[installation_id]
+    api = state.base_url
+    payload: dict[str, Any] = {
+        "action": action,
+        "installation": _installation(state, installation_id),
+    }
+    if action in {"created", "deleted", "new_permissions_accepted"}:
+        payload["repositories"] = [
+            _repository_lite(r) for r in state.installation_repositories(installation_id)
+        ]
+    if requester is not None:
+        payload["requester"] = shapes.user(state, api, requester)
+    payload["sender"] = shapes.user(state, api, sender or _account_admin(installation))
+    return payload
+
+
+def installation_repositories_event(
+    state: GitHubState,
+    installation_id: int,
+    added: Sequence[str] = (),
+    removed: Sequence[str] = (),
+    sender: str | None = None,
+) -> dict[str, Any]:
+    """An `installation_repositories` payload: `added` or `removed` names repositories of
+    the installation's account (GitHub sends one action at a time: "added" if any were)."""
+    installation = state.installations[installation_id]
+    if bool(added) == bool(removed):
+        raise ValueError("name repositories either added or removed")
+
+    def lite(names: Sequence[str]) -> list[dict[str, Any]]:
+        found = [state.repository(installation.account_login, n) for n in names]
+        missing = [n for n, r in zip(names, found, strict=True) if r is None]
+        if missing:
+            raise KeyError(f"no repositories {missing} on {installation.account_login}")
+        return [_repository_lite(r) for r in found if r is not None]
+
+    return {
+        "action": "added" if added else "removed",
+        "installation": _installation(state, installation_id),
+        "repository_selection": installation.repository_selection,
+        "repositories_added": lite(added),
+        "repositories_removed": lite(removed),
+        "requester": None,
+        "sender": shapes.user(state, state.base_url, sender or _account_admin(installation)),
+    }
+
+
+def _installation(state: GitHubState, installation_id: int) -> dict[str, Any]:
+    # Webhooks carry the REST object without `client_id`.
+    shape = shapes.installation(state, state.base_url, state.installations[installation_id])
+    shape.pop("client_id", None)
+    return shape
+
+
+def _account_admin(installation: Installation) -> str:
+    return installation.account_login if installation.account_type == "User" else "octocat"
+
+
+def _repository_lite(repository: Repository) -> dict[str, Any]:
+    return {
+        "id": repository.id,
+        "node_id": shapes.node_id("Repository", repository.id),
+        "name": repository.name,
+        "full_name": repository.full_name,
+        "private": repository.private,
     }
 
 
