@@ -1,0 +1,156 @@
+"""Prompts: versioned Jinja2 templates in `reviewers/prompts/`, rendered with StrictUndefined.
+
+The model cites lines it can see: every added and context line carries its new-file number.
+Everything a pull request's author controls (title, body, commit messages, paths, code) is
+sanitised and held in data sections between random boundary markers; secrets the static
+scanner recognises are masked, and the caller's `forbidden` strings are redacted, so no
+secret leaves in a prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from reviewers.config import PathInstruction, ReviewConfig
+from reviewers.context import enclosing_context
+from reviewers.diff import FileDiff, Hunk
+from reviewers.globs import glob_match
+from reviewers.output import OUTPUT_SCHEMA
+from reviewers.prompts import PROMPT_VERSION, render_template
+from reviewers.providers.base import ModelRequest
+from reviewers.static.secrets import redact_lines
+from reviewers.untrusted import new_boundary, one_line, redact, sanitize_untrusted
+
+__all__ = [
+    "PROMPT_VERSION",
+    "PullRequestContext",
+    "build_request",
+    "redact",
+    "render_diff",
+    "render_prompt",
+    "sanitize_untrusted",
+]
+
+MAX_TITLE_CHARS = 300
+MAX_BODY_CHARS = 8000
+MAX_COMMITS = 50
+MAX_COMMIT_CHARS = 1000
+# What one rendered line costs beyond its code (number column, marker, spaces, newline), and
+# what a hunk and a file header cost at most; the budget uses these to size chunks without
+# rendering them.
+NUMBER_WIDTH = 5
+LINE_OVERHEAD_CHARS = NUMBER_WIDTH + 4
+HUNK_OVERHEAD_CHARS = 260
+FILE_OVERHEAD_CHARS = 40
+
+
+@dataclass(frozen=True)
+class PullRequestContext:
+    title: str = ""
+    body: str = ""
+    commit_messages: Sequence[str] = field(default_factory=tuple)
+
+
+def matching_instructions(
+    paths: Iterable[str], instructions: Sequence[PathInstruction] | None
+) -> list[PathInstruction]:
+    """Path instructions that apply to at least one of `paths`, in configuration order."""
+    wanted = list(paths)
+    return [pi for pi in instructions or () if any(glob_match(pi.path, p) for p in wanted)]
+
+
+def render_diff(files: Sequence[FileDiff], new_texts: Mapping[str, str] | None = None) -> str:
+    """The diff section's content: files, hunks with context, numbered lines."""
+    blocks: list[str] = []
+    for file in files:
+        header = f"FILE: {one_line(file.path)} ({file.status}"
+        if file.old_path:
+            header += f" from {one_line(file.old_path)}"
+        blocks.append(header + ")")
+        text = (new_texts or {}).get(file.path)
+        for hunk in file.hunks:
+            blocks.append(_render_hunk(file.path, hunk, text))
+    return "\n".join(blocks)
+
+
+def _render_hunk(path: str, hunk: Hunk, new_text: str | None) -> str:
+    head = f"@@ -{hunk.old_start},{hunk.old_length} +{hunk.new_start},{hunk.new_length} @@"
+    scope = enclosing_context(path, hunk, new_text)
+    if scope:
+        head += f" in: {one_line(scope)}"
+    texts = redact_lines([sanitize_untrusted(line.text, code=True) for line in hunk.lines])
+    out = [head]
+    for line, text in zip(hunk.lines, texts, strict=True):
+        if line.kind == "deleted":
+            out.append(f"{'':>{NUMBER_WIDTH}} - {text}")
+        else:
+            marker = "+" if line.kind == "added" else " "
+            out.append(f"{line.new_line:>{NUMBER_WIDTH}} {marker} {text}")
+    return "\n".join(out)
+
+
+def render_prompt(
+    chunk: Sequence[FileDiff],
+    pr_context: PullRequestContext,
+    config: ReviewConfig,
+    *,
+    new_texts: Mapping[str, str] | None = None,
+    partial: bool = False,
+) -> tuple[str, str]:
+    """(system, user) text for one chunk."""
+    title = _clip(sanitize_untrusted(pr_context.title), MAX_TITLE_CHARS)
+    body = _clip(sanitize_untrusted(pr_context.body), MAX_BODY_CHARS)
+    messages = [
+        _clip(sanitize_untrusted(m), MAX_COMMIT_CHARS)
+        for m in list(pr_context.commit_messages)[-MAX_COMMITS:]
+    ]
+    commits = "\n---\n".join(messages)
+    diff = render_diff(chunk, new_texts)
+    boundary = new_boundary(title, body, commits, diff)
+    instructions = sanitize_untrusted(config.instructions or "").strip()
+    path_instructions = [
+        {
+            "path": one_line(pi.path),
+            "instructions": " ".join(sanitize_untrusted(pi.instructions).split()),
+        }
+        for pi in matching_instructions((f.path for f in chunk), config.path_instructions)
+    ]
+    system = render_template("system.j2", boundary=boundary)
+    user = render_template(
+        "review.j2",
+        boundary=boundary,
+        instructions=instructions,
+        path_instructions=path_instructions,
+        title=title,
+        body=body,
+        commits=commits,
+        diff=diff,
+        partial=partial,
+    )
+    return system, user
+
+
+def build_request(
+    chunk: Sequence[FileDiff],
+    pr_context: PullRequestContext,
+    config: ReviewConfig,
+    max_output_tokens: int,
+    *,
+    forbidden: Iterable[str] = (),
+    new_texts: Mapping[str, str] | None = None,
+    partial: bool = False,
+) -> ModelRequest:
+    system, user = render_prompt(chunk, pr_context, config, new_texts=new_texts, partial=partial)
+    forbidden = list(forbidden)
+    return ModelRequest(
+        system=redact(system, forbidden),
+        prompt=redact(user, forbidden),
+        max_output_tokens=max_output_tokens,
+        output_schema=OUTPUT_SCHEMA,
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "\n[truncated]"

@@ -1,0 +1,1 @@
+"""Reviewers that need no model: they run on every review, with or without a provider key."""

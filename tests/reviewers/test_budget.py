@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from reviewers.budget import (
+    INPUT_SAFETY,
+    estimate_file_tokens,
+    estimate_hunk_tokens,
+    estimate_tokens,
+    plan_chunks,
+)
+from reviewers.config import PathInstruction
+from reviewers.diff import FileDiff
+from tests.reviewers.helpers import file_diff, new_file
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("", 0), ("abcdefg", 2), ("a" * 35, 10), ("a" * 36, 11), ("日本語", 3), ("ab日本", 3)],
+)
+def test_estimate_tokens(text: str, tokens: int) -> None:
+    assert estimate_tokens(text) == tokens
+
+
+def _sized(path: str, lines: int, width: int = 40) -> FileDiff:
+    return new_file(path, ["x" * width] * lines)
+
+
+def _room(window: int, output: int, overhead: int) -> int:
+    return math.floor((window - output - overhead) * INPUT_SAFETY)
+
+
+def test_small_files_share_one_chunk() -> None:
+    files = [_sized(f"src/f{i}.py", 5) for i in range(10)]
+    plan = plan_chunks(
+        files,
+        context_window=100_000,
+        max_output_tokens=4_000,
+        prompt_overhead_tokens=1_000,
+        max_calls=5,
+    )
+    assert len(plan.chunks) == 1
+    assert sorted(plan.chunks[0].paths) == sorted(f.path for f in files)
+    assert plan.not_reviewed == []
+    assert not plan.chunks[0].partial
+
+
+def test_order_is_path_instruction_priority_then_change_size() -> None:
+    files = [
+        _sized("docs/a.md", 50),
+        _sized("src/small.py", 2),
+        _sized("src/big.py", 30),
+        _sized("src/payments/pay.py", 1),
+        _sized("lib/x.py", 10),
+    ]
+    instructions = [
+        PathInstruction(path="src/payments/**", instructions="money"),
+        PathInstruction(path="src/**", instructions="core"),
+    ]
+    plan = plan_chunks(
+        files,
+        context_window=200_000,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=0,
+        max_calls=1,
+        path_instructions=instructions,
+    )
+    assert plan.chunks[0].paths == [
+        "src/payments/pay.py",  # first instruction
+        "src/big.py",  # second instruction, larger change first
+        "src/small.py",
+        "docs/a.md",  # no instruction, larger change first
+        "lib/x.py",
+    ]
+
+
+def test_chunks_respect_the_budget_and_the_call_limit_names_the_rest() -> None:
+    files = [_sized(f"src/f{i:02}.py", 40) for i in range(30)]
+    per_file = estimate_file_tokens(files[0])
+    window, output, overhead = 4 * per_file + 2_000, 1_000, 500
+    room = _room(window, output, overhead)
+    plan = plan_chunks(
+        files,
+        context_window=window,
+        max_output_tokens=output,
+        prompt_overhead_tokens=overhead,
+        max_calls=3,
+    )
+    assert len(plan.chunks) == 3
+    assert all(chunk.estimated_tokens <= room for chunk in plan.chunks)
+    planned = {p for chunk in plan.chunks for p in chunk.paths}
+    skipped = {path for path, _ in plan.not_reviewed}
+    assert planned.isdisjoint(skipped)
+    assert planned | skipped == {f.path for f in files}
+    assert {reason for _, reason in plan.not_reviewed} == {
+        "not reviewed: over the run's limit of 3 model calls"
+    }
+
+
+def test_a_file_too_large_for_one_chunk_is_split_by_hunks() -> None:
+    hunks = "\n".join(
+        f"@@ -{i * 100 + 1},1 +{i * 100 + 1},2 @@\n ctx{i}\n+" + "y" * 600 for i in range(10)
+    )
+    big = file_diff("src/big.py", hunks)
+    one_hunk = estimate_hunk_tokens(big.hunks[0])
+    plan = plan_chunks(
+        [big],
+        context_window=3 * one_hunk + 1_100,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=0,
+        max_calls=10,
+    )
+    assert len(plan.chunks) > 1
+    assert all(chunk.partial for chunk in plan.chunks)
+    shown = [h.new_start for chunk in plan.chunks for f in chunk.files for h in f.hunks]
+    assert sorted(shown) == [h.new_start for h in big.hunks]
+    assert plan.not_reviewed == []
+
+
+def test_a_huge_hunk_is_split_by_lines_without_losing_or_renumbering_lines() -> None:
+    big = _sized("src/new_module.py", 2_000)  # one hunk of 2,000 added lines
+    plan = plan_chunks(
+        [big],
+        context_window=8_000,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=500,
+        max_calls=50,
+    )
+    assert len(plan.chunks) > 1
+    seen = [
+        line.new_line
+        for chunk in plan.chunks
+        for f in chunk.files
+        for h in f.hunks
+        for line in h.lines
+    ]
+    assert seen == list(range(1, 2_001))
+    for chunk in plan.chunks:
+        for hunk in chunk.files[0].hunks:
+            assert hunk.new_start == hunk.lines[0].new_line
+            assert hunk.new_length == len(hunk.lines)
+
+
+def test_a_line_longer_than_a_call_is_named_not_reviewed() -> None:
+    minified = new_file("src/bundle.py", ["short()", "z" * 50_000, "tail()"])
+    plan = plan_chunks(
+        [minified],
+        context_window=6_000,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=0,
+        max_calls=5,
+    )
+    assert plan.not_reviewed == [
+        ("src/bundle.py", "lines 2 not reviewed: too large for the model's context window")
+    ]
+    seen = [
+        line.new_line for c in plan.chunks for f in c.files for h in f.hunks for line in h.lines
+    ]
+    assert seen == [1, 3]
+
+
+def test_partial_call_limit_names_the_line_ranges_left_out() -> None:
+    hunks = "\n".join(
+        f"@@ -{i * 100 + 1},0 +{i * 100 + 1},3 @@\n" + "\n".join(["+" + "q" * 300] * 3)
+        for i in range(4)
+    )
+    big = file_diff("src/big.py", hunks)
+    one = estimate_hunk_tokens(big.hunks[0])
+    plan = plan_chunks(
+        [big], context_window=one + 200, max_output_tokens=0, prompt_overhead_tokens=0, max_calls=2
+    )
+    assert len(plan.chunks) == 2
+    assert plan.not_reviewed == [
+        ("src/big.py", "lines 201-203, 301-303 not reviewed: over the run's limit of 2 model calls")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("window", "calls", "reason"),
+    [
+        (5_000, 0, "not reviewed by a model: the policy allows no model calls for this run"),
+        (
+            4_500,
+            5,
+            "not reviewed: the model's context window (4500 tokens) leaves no room for code "
+            "after the prompt and the reserved output",
+        ),
+    ],
+)
+def test_nothing_fits(window: int, calls: int, reason: str) -> None:
+    files = [_sized("a.py", 3), _sized("b.py", 3)]
+    plan = plan_chunks(
+        files,
+        context_window=window,
+        max_output_tokens=4_000,
+        prompt_overhead_tokens=600,
+        max_calls=calls,
+    )
+    assert plan.chunks == []
+    assert plan.not_reviewed == [("a.py", reason), ("b.py", reason)]
+
+
+def test_every_file_is_planned_or_named() -> None:
+    rng = random.Random(7)
+    files = [_sized(f"m{i}.py", rng.randint(1, 400), rng.randint(5, 120)) for i in range(60)]
+    plan = plan_chunks(
+        files,
+        context_window=16_000,
+        max_output_tokens=2_000,
+        prompt_overhead_tokens=800,
+        max_calls=6,
+    )
+    planned = {p for c in plan.chunks for p in c.paths}
+    named = {p for p, _ in plan.not_reviewed}
+    assert planned | named == {f.path for f in files}
+    assert len(plan.chunks) <= 6
+    assert all(c.estimated_tokens <= _room(16_000, 2_000, 800) for c in plan.chunks)
