@@ -6,6 +6,7 @@ import asyncio
 import functools
 import sys
 from collections.abc import Callable, Coroutine
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.config import ConfigError, Settings, load_settings
 from app.log_config import configure_logging
+from app.offline_review import OfflineReviewError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,7 +60,7 @@ def operator_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except ConfigError as error:
             raise fail(str(error), code=2) from None
-        except OperatorError as error:
+        except (OperatorError, OfflineReviewError) as error:
             raise fail(str(error)) from None
         except OperationalError as error:
             first_line = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
@@ -119,6 +121,32 @@ def worker(
 
     settings = _settings()
     create_worker(settings, burst=burst).run()
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+
+
+@cli.command()
+@operator_errors
+def review(
+    patch: Annotated[str, typer.Argument(help="A unified diff file, or - for stdin.")],
+    format: Annotated[
+        ReportFormat, typer.Option("--format", help="How to print the findings.")
+    ] = ReportFormat.MARKDOWN,
+) -> None:
+    """Review a unified diff offline with the same reviewers: the static ones always, a model
+    when ANTHROPIC_API_KEY or OPENAI_API_KEY is set. Exits 0 even with findings."""
+    from app.offline_review import review_patch
+
+    try:
+        text = sys.stdin.read() if patch == "-" else Path(patch).read_text()
+    except OSError as error:
+        raise OperatorError(f"cannot read {patch}: {error.strerror}") from None
+    configure_logging("WARNING")
+    typer.echo(_run(review_patch(text, format.value)), nl=False)
 
 
 @token_cli.command("create")

@@ -3,6 +3,7 @@ delivery recovery. `sentinel worker` runs it; `--burst` drains the queue and exi
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,11 @@ from app.github.processing import process_delivery
 from app.github.recovery import recover_deliveries
 from app.queue import QUEUE_NAME, deserialize_job, redis_settings, serialize_job
 from app.resources import Resources
+from app.review.job import MAX_ATTEMPTS as REVIEW_ATTEMPTS
+from app.review.job import Retry as ReviewRetry
+from app.review.job import review_run
 from app.sweeper import sweep
+from app.usage.rollup import recompute_daily_metrics
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +44,17 @@ async def acknowledge_command_job(ctx: dict[str, Any], inbox_id: int, content: s
             log.warning("acknowledge.gave_up", error=str(error))
             return
         raise Retry(defer=timedelta(seconds=10 * ctx["job_try"])) from None
+
+
+async def review_run_job(ctx: dict[str, Any], run_id: str) -> str:
+    try:
+        return await review_run(_resources(ctx), uuid.UUID(run_id), attempt=ctx["job_try"])
+    except ReviewRetry as retry:
+        raise Retry(defer=retry.delay) from None
+
+
+async def rollup_job(ctx: dict[str, Any]) -> None:
+    await recompute_daily_metrics(_resources(ctx))
 
 
 async def sweep_job(ctx: dict[str, Any]) -> None:
@@ -65,9 +81,11 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
         await resources.close()
 
 
-INTAKE_FUNCTIONS: list[Function] = [
+FUNCTIONS: list[Function] = [
     func(process_delivery_job, name="process_delivery", max_tries=1),
     func(acknowledge_command_job, name="acknowledge_command"),
+    # One more try than the job's own attempts, so the job itself records the last failure.
+    func(review_run_job, name="review_run", max_tries=REVIEW_ATTEMPTS + 1),
 ]
 
 
@@ -75,7 +93,7 @@ def create_worker(
     settings: Settings, *, burst: bool = False, functions: list[Function] | None = None
 ) -> Worker:
     return Worker(
-        functions=functions if functions is not None else INTAKE_FUNCTIONS,
+        functions=functions if functions is not None else FUNCTIONS,
         cron_jobs=[
             cron(sweep_job, name="sweep", second={0, 30}, unique=True),
             cron(
@@ -85,6 +103,7 @@ def create_worker(
                 second=15,
                 unique=True,
             ),
+            cron(rollup_job, name="rollup_daily_metrics", minute={5, 35}, second=45, unique=True),
         ],
         redis_settings=redis_settings(settings),
         queue_name=QUEUE_NAME,
