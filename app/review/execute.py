@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from reviewers.anchor import anchor, suggestion_applies
-from reviewers.engine import PullRequestContext, ReviewResult, cap_comments, review
 from sqlalchemy import func
 
 from app.audit import Actor, record_audit_event
@@ -50,7 +48,9 @@ from app.review.store import (
 from app.runs.repository import RunRepository
 from app.security.encryption import KeyRing
 from app.usage.records import RunUsage, record_run_usage
+from reviewers.anchor import anchor, suggestion_applies
 from reviewers.diff import FileDiff, parse_github_file
+from reviewers.engine import PullRequestContext, ReviewResult, cap_comments, review
 from reviewers.providers.base import ProviderError
 
 if TYPE_CHECKING:
