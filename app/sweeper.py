@@ -6,17 +6,20 @@ so it does not race the jobs the webhook receiver just sent).
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from app.db import SystemContext, system_session, unscoped_session
 from app.github.processing import process_delivery
 from app.models import Run, RunStatus
 from app.queue import JobBuffer
+from app.review.lock import run_lock
 from app.runs.service import REVIEW_JOB
 
 if TYPE_CHECKING:
@@ -32,6 +35,26 @@ BATCH = 500
 class SweepReport:
     deliveries_processed: int
     runs_enqueued: int
+
+
+async def _resume_if_abandoned(resources: Resources, run_id: uuid.UUID, jobs: JobBuffer) -> None:
+    """A `running` run whose lock nobody holds lost its worker (killed, OOM, host gone).
+    arq would re-run that job only after its timeout; resume it now under a new job id (the
+    run lock still guarantees one executor, and the old job finds the run finished)."""
+    async with run_lock(resources.engine, run_id) as free:
+        if not free:
+            return
+        async with system_session(resources.sessionmaker, SystemContext.SWEEPER) as session:
+            resumed = await session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
+                .values(status=RunStatus.QUEUED, status_reason="resumed after its worker stopped")
+                .returning(Run.id)
+            )
+            if resumed.first() is None:
+                return
+    log.warning("sweep.run_resumed", run_id=str(run_id))
+    jobs.add(REVIEW_JOB, str(run_id), job_id=f"{run_id}:resumed:{int(time.time())}")
 
 
 async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> SweepReport:
@@ -56,6 +79,7 @@ async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> S
         if await process_delivery(resources, inbox_id) is not None:
             processed += 1
 
+    jobs = JobBuffer()
     async with system_session(resources.sessionmaker, SystemContext.SWEEPER) as session:
         queued = await session.execute(
             select(Run.id)
@@ -64,9 +88,17 @@ async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> S
             .limit(BATCH),
             {"grace": grace},
         )
-        jobs = JobBuffer()
         for run_id in queued.scalars():
             jobs.add(REVIEW_JOB, str(run_id), job_id=str(run_id))
+        running = list(
+            (
+                await session.execute(
+                    select(Run.id).where(Run.status == RunStatus.RUNNING).limit(BATCH)
+                )
+            ).scalars()
+        )
+    for run_id in running:
+        await _resume_if_abandoned(resources, run_id, jobs)
     enqueued = await jobs.send(resources.queue)
     if processed or enqueued:
         log.info("sweep.done", deliveries_processed=processed, runs_enqueued=enqueued)

@@ -187,13 +187,15 @@ async def review_run(resources: Resources, run_id: uuid.UUID, *, attempt: int = 
                 return "failed"
             delay = backoff(attempt, error.retry_after)
             bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())
-            async with tenant_session(resources.sessionmaker, workspace_id) as session:
-                await session.execute(
-                    RunRepository(session, workspace_id)
-                    .update()
-                    .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
-                    .values(status_reason=f"retrying: {error.reason}")
-                )
+            # Back to `queued` while it waits: a `running` run without a lock holder is one
+            # the sweeper resumes at once, and a waiting retry must keep its backoff.
+            await _transition(
+                resources,
+                ctx,
+                RunStatus.QUEUED,
+                f"retrying: {error.reason} (attempt {attempt + 1} in "
+                f"{int(delay.total_seconds())} s)",
+            )
             raise Retry(delay) from None
         except PermanentError as error:
             await _fail(resources, ctx, repo, check_run, error.reason)

@@ -72,7 +72,7 @@ async def test_a_crash_after_posting_does_not_post_twice(world: World) -> None:
     with pytest.raises(Retry):
         await world.review(run["id"])
     (run,) = await world.runs()
-    assert run["status"] == "running"
+    assert run["status"] == "queued"
     assert run["status_reason"].startswith("retrying: GitHub answered 502")
     calls = len(world.models.calls)
     assert await world.review(run["id"], attempt=2) == "completed"
@@ -176,7 +176,7 @@ async def test_transient_model_errors_are_retried_later(
         await world.review(run["id"])
     assert raised.value.delay.total_seconds() >= at_least
     (run,) = await world.runs()
-    assert run["status"] == "running"
+    assert run["status"] == "queued"
     assert run["status_reason"].startswith("retrying:")
     assert await world.review(run["id"], attempt=2) == "completed"
 
@@ -235,3 +235,29 @@ async def test_prompt_injection_in_the_pr_body_stays_data(world: World) -> None:
     assert "Ignore all previous instructions" in prompt  # present, but only as data
     (review,) = world.reviews()
     assert review.state != "APPROVED"
+
+
+async def test_a_run_abandoned_by_a_dead_worker_is_resumed_by_the_sweeper(world: World) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from app.sweeper import sweep
+    from tests.support.queue import queued_job
+
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    # A worker took the run and died: `running`, and nobody holds its lock.
+    async with world.hook.owner_engine.begin() as connection:
+        await connection.execute(text("UPDATE runs SET status = 'running'"))
+    await world.resources.queue.flushdb()
+    await sweep(world.resources, grace=timedelta(0))
+    (resumed,) = await world.runs()
+    assert (resumed["status"], resumed["status_reason"]) == (
+        "queued",
+        "resumed after its worker stopped",
+    )
+    jobs = await world.resources.queue.zrange("sentinel:queue", 0, -1)
+    (job_id,) = [j.decode() for j in jobs if j.decode().startswith(f"{run['id']}:resumed:")]
+    assert await queued_job(world.resources.queue, job_id) == ("review_run", [str(run["id"])])
+    assert await world.review(run["id"]) == "completed"
