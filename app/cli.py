@@ -115,11 +115,18 @@ def api(
 @operator_errors
 def worker(
     burst: Annotated[bool, typer.Option(help="Drain the queue, then exit 0.")] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port.")
+    ] = None,
 ) -> None:
-    """Run the worker: webhook processing, the sweeper, delivery recovery."""
+    """Run the worker: reviews, webhook processing, the sweeper, delivery recovery."""
+    from prometheus_client import start_http_server
+
     from app.worker import create_worker
 
     settings = _settings()
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1")
     create_worker(settings, burst=burst).run()
 
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import time
 
-from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import SystemContext, system_session
+from app.models import RunStatus
+from app.queue import QUEUE_NAME
 
 HTTP_REQUESTS = Counter(
     "sentinel_http_requests_total", "HTTP requests served", ["method", "route", "status"]
@@ -53,9 +60,58 @@ class MetricsMiddleware:
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
 
 
+RUNS_BY_STATUS = Gauge("sentinel_runs", "Review runs by status (all workspaces)", ["status"])
+QUEUE_DEPTH = Gauge("sentinel_queue_depth", "Jobs waiting in the queue")
+OLDEST_QUEUED_RUN = Gauge(
+    "sentinel_oldest_queued_run_seconds", "Age of the oldest run still waiting to start"
+)
+PENDING_DELIVERIES = Gauge(
+    "sentinel_pending_deliveries", "Webhook deliveries recorded but not yet processed"
+)
+
+
+async def _refresh_state_gauges(request: Request) -> None:
+    """Read the system's state at scrape time: it lives in Postgres and Redis, not in this
+    process. A failure leaves the previous values; /readyz reports reachability."""
+    from app.resources import resources
+
+    state = resources(request)
+    try:
+        async with system_session(state.sessionmaker, SystemContext.ROLLUP) as session:
+            rows = await session.execute(text("SELECT status, count(*) FROM runs GROUP BY 1"))
+            counts: dict[str, int] = {str(row[0]): int(row[1]) for row in rows}
+            oldest = (
+                await session.execute(
+                    text(
+                        "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) "
+                        "FROM runs WHERE status = 'queued'"
+                    )
+                )
+            ).scalar_one()
+            pending = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FROM webhook_deliveries "
+                        "WHERE processed_at IS NULL AND outcome IS NULL"
+                    )
+                )
+            ).scalar_one()
+        for status in RunStatus:
+            RUNS_BY_STATUS.labels(status.value).set(counts.get(status.value, 0))
+        OLDEST_QUEUED_RUN.set(float(oldest))
+        PENDING_DELIVERIES.set(int(pending))
+    except SQLAlchemyError:
+        pass
+    try:
+        QUEUE_DEPTH.set(await state.queue.zcard(QUEUE_NAME))
+    except (RedisError, OSError):
+        pass
+
+
 def install_metrics(app: FastAPI) -> None:
     app.add_middleware(MetricsMiddleware)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        await _refresh_state_gauges(request)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

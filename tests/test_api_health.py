@@ -24,6 +24,10 @@ async def test_healthz_readyz_and_metrics(settings: Settings) -> None:
         assert 'sentinel_http_requests_total{method="GET",route="/readyz",status="200"}' in (
             metrics.text
         )
+        # The system's state, read from Postgres and Redis at scrape time.
+        assert 'sentinel_runs{status="queued"} 0.0' in metrics.text
+        assert "sentinel_queue_depth 0.0" in metrics.text
+        assert "sentinel_pending_deliveries 0.0" in metrics.text
 
 
 async def test_readyz_names_what_is_down(settings: Settings, redis_server: RedisServer) -> None:

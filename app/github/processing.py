@@ -23,6 +23,7 @@ from app.github.provider import github_provider_id
 from app.github.repositories import find_installation
 from app.models import Installation, WebhookDelivery
 from app.queue import JobBuffer
+from app.worker_metrics import DELIVERIES_PROCESSED
 
 if TYPE_CHECKING:
     from app.resources import Resources
@@ -212,5 +213,8 @@ async def process_delivery(resources: Resources, inbox_id: int) -> Outcome | Non
         return None
     await jobs.send(resources.queue)
     if outcome is not None:
+        DELIVERIES_PROCESSED.labels(
+            delivery.event, "handled" if outcome.handled else "ignored"
+        ).inc()
         bound.info("delivery.processed", handled=outcome.handled, reason=outcome.reason)
     return outcome

@@ -16,6 +16,7 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 
+from app.worker_metrics import GITHUB_REQUESTS
 from reviewers.providers.base import ProviderError, ProviderErrorKind
 
 # GitHub asks for at least a minute after a secondary rate limit without retry-after.
@@ -57,6 +58,22 @@ def from_provider(error: ProviderError) -> ReviewError:
 
 
 def from_github(error: Exception, doing: str) -> ReviewError:
+    classified = _from_github(error, doing)
+    GITHUB_REQUESTS.labels(_outcome(error)).inc()
+    return classified
+
+
+def _outcome(error: Exception) -> str:
+    if isinstance(error, SecondaryRateLimitExceeded):
+        return "secondary_rate_limit"
+    if isinstance(error, PrimaryRateLimitExceeded):
+        return "primary_rate_limit"
+    if isinstance(error, RequestFailed):
+        return f"{error.response.status_code // 100}xx"
+    return "unreachable"
+
+
+def _from_github(error: Exception, doing: str) -> ReviewError:
     if isinstance(error, SecondaryRateLimitExceeded):
         return TransientError(
             f"GitHub's secondary rate limit while {doing}",
@@ -87,7 +104,7 @@ def from_github(error: Exception, doing: str) -> ReviewError:
     if isinstance(error, RequestError):
         inner = error.exc
         if isinstance(inner, RequestFailed):  # a refused installation token, wrapped
-            return from_github(inner, doing)
+            return _from_github(inner, doing)
         return TransientError(f"could not reach GitHub while {doing}")
     raise error
 

@@ -10,6 +10,7 @@ never reviews twice, posts twice or bills twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from app.review.github_source import (
 from app.review.lock import run_lock
 from app.runs.repository import RunRepository
 from app.usage.records import UsageRepository
+from app.worker_metrics import RETRIES, RUN_DURATION, RUN_QUEUE_WAIT, RUNS_FINISHED
 
 if TYPE_CHECKING:
     from app.resources import Resources
@@ -150,6 +152,15 @@ def _identity(resources: Resources) -> AppIdentity:
 
 async def review_run(resources: Resources, run_id: uuid.UUID, *, attempt: int = 1) -> str:
     """Run the review; returns what happened in a word. Raises Retry to be re-queued."""
+    started = time.monotonic()
+    outcome = await _review_run(resources, run_id, attempt)
+    if outcome in {status.value for status in TERMINAL_RUN_STATUSES}:
+        RUNS_FINISHED.labels(outcome).inc()
+        RUN_DURATION.observe(time.monotonic() - started)
+    return outcome
+
+
+async def _review_run(resources: Resources, run_id: uuid.UUID, attempt: int) -> str:
     workspace_id = await _workspace_of(resources, run_id)
     if workspace_id is None:
         return "missing"
@@ -171,6 +182,10 @@ async def review_run(resources: Resources, run_id: uuid.UUID, *, attempt: int = 
             return "failed"
         if not await _transition(resources, ctx, RunStatus.RUNNING, None):
             return "finished"
+        if attempt == 1:
+            RUN_QUEUE_WAIT.observe(
+                max(0.0, (datetime.now(UTC) - ctx.run.created_at).total_seconds())
+            )
         github = resources.github_app.for_installation(ctx.installation.external_id)
         repo = Repo(github, ctx.repository.name, _identity(resources))
         check_run: dict[str, Any] | None = None
@@ -186,6 +201,7 @@ async def review_run(resources: Resources, run_id: uuid.UUID, *, attempt: int = 
                             f"{attempt} attempts")  # fmt: skip
                 return "failed"
             delay = backoff(attempt, error.retry_after)
+            RETRIES.labels("github" if "GitHub" in error.reason else "model").inc()
             bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())
             # Back to `queued` while it waits: a `running` run without a lock holder is one
             # the sweeper resumes at once, and a waiting retry must keep its backoff.

@@ -18,6 +18,7 @@ from app.review.errors import PermanentError, RunStopped
 from app.runs.repository import RunRepository
 from app.security.encryption import DecryptionError, KeyRing, SealedKey
 from app.security.urls import check_provider_url
+from app.worker_metrics import MODEL_LATENCY, MODEL_TOKENS
 from reviewers.providers.base import ModelProvider, ModelRequest, ModelResponse
 from reviewers.providers.factory import create_provider
 
@@ -94,7 +95,11 @@ class StopAwareProvider:
             ).scalar_one_or_none()
         if status != RunStatus.RUNNING:
             raise RunStopped(f"run is {status}")
-        return await self.inner.complete(request)
+        with MODEL_LATENCY.labels(self.name).time():
+            response = await self.inner.complete(request)
+        MODEL_TOKENS.labels(self.name, "input").inc(response.input_tokens)
+        MODEL_TOKENS.labels(self.name, "output").inc(response.output_tokens)
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()
