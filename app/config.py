@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     github_webhook_secret: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     app_slug: str = Field(default="sentinel", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
+    # Where the setup page (`/setup`) writes a newly registered App's key and settings.
+    setup_output_dir: Path = Path(".data/github-app")
 
     encryption_keys: Annotated[SecretStr | None, NoDecode] = None
     allow_private_provider_urls: bool = False

@@ -14,6 +14,7 @@ from app.errors import install_error_handlers
 from app.github.endpoint import router as github_router
 from app.metrics import install_metrics
 from app.resources import Resources, resources
+from app.setup.router import router as setup_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app)
     app.include_router(github_router)
+    app.include_router(setup_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -24,6 +24,7 @@ from sandbox.github import (
     endpoints_comments,
     endpoints_git,
     endpoints_reviews,
+    manifest,
     shapes,
 )
 from sandbox.github.auth import AuthError, Caller, identify
@@ -58,6 +59,7 @@ def create_github_app(state: GitHubState) -> FastAPI:
         endpoints_checks,
         endpoints_reviews,
         endpoints_comments,
+        manifest,
     ):
         app.include_router(module.router)
 
