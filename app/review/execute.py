@@ -30,7 +30,7 @@ from app.publish.render import (
     summary_body,
 )
 from app.publish.sanitize import SecretInOutput, assert_no_secrets
-from app.review.errors import from_provider
+from app.review.errors import RunStopped, from_provider
 from app.review.github_source import (
     PullRequestData,
     fetch_compare_files,
@@ -182,6 +182,21 @@ def _place(
     return placed, len(stored) - len(fresh)
 
 
+async def ensure_still_running(
+    resources: Resources, workspace_id: uuid.UUID, run_id: uuid.UUID
+) -> None:
+    """Raise RunStopped when the run was superseded or cancelled meanwhile (a push, a pause,
+    a closed PR, an uninstall): nothing more is stored, posted or billed for it."""
+    async with tenant_session(resources.sessionmaker, workspace_id) as session:
+        status = (
+            await session.execute(
+                RunRepository(session, workspace_id).select(Run.status).where(Run.id == run_id)
+            )
+        ).scalar_one_or_none()
+    if status != RunStatus.RUNNING:
+        raise RunStopped(f"run is {status}")
+
+
 async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     run = plan.run
     raw_files, mode = await _files(resources, plan)
@@ -199,6 +214,7 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     metrics: dict[str, Any] = dict(run.metrics or {})
     if not done:
         result, provider_name, model_name, secrets = await _run_reviewers(resources, plan, files)
+        await ensure_still_running(resources, plan.workspace_id, run.id)
         metrics.update(
             reviewed=True,
             provider=provider_name,
@@ -240,6 +256,7 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     else:
         provider_name, model_name = metrics.get("provider"), metrics.get("model")
 
+    await ensure_still_running(resources, plan.workspace_id, run.id)
     await _publish_and_finish(resources, plan, existing, files, metrics, secrets)
 
 

@@ -194,6 +194,7 @@ async def _review_run(resources: Resources, run_id: uuid.UUID, attempt: int) -> 
             return await _review(resources, ctx, repo, check_run, github)
         except RunStopped:
             bound.info("run.stopped")
+            await _close_stopped_check_run(resources, ctx, repo, check_run)
             return "stopped"
         except TransientError as error:
             if attempt >= MAX_ATTEMPTS:
@@ -216,6 +217,32 @@ async def _review_run(resources: Resources, run_id: uuid.UUID, attempt: int) -> 
         except PermanentError as error:
             await _fail(resources, ctx, repo, check_run, error.reason)
             return "failed"
+
+
+async def _close_stopped_check_run(
+    resources: Resources, ctx: RunContext, repo: Repo, check_run: dict[str, Any] | None
+) -> None:
+    """A run stopped mid-review must not leave its check spinning on the commit."""
+    if check_run is None:
+        return
+    async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
+        reason = (
+            await session.execute(
+                RunRepository(session, ctx.workspace_id)
+                .select(Run.status_reason)
+                .where(Run.id == ctx.run.id)
+            )
+        ).scalar_one_or_none()
+    try:
+        await repo.complete_check_run(
+            check_run,
+            conclusion="cancelled",
+            title="Sentinel stopped reviewing this commit",
+            summary=reason or "the review was stopped",
+            annotations=[],
+        )
+    except (TransientError, PermanentError) as error:
+        log.warning("run.check_run_not_updated", run_id=str(ctx.run.id), error=error.reason)
 
 
 async def _fail(
