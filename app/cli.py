@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.config import ConfigError, Settings, load_settings
 from app.log_config import configure_logging
-from app.offline_review import OfflineReviewError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,7 +59,7 @@ def operator_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except ConfigError as error:
             raise fail(str(error), code=2) from None
-        except (OperatorError, OfflineReviewError) as error:
+        except OperatorError as error:
             raise fail(str(error)) from None
         except OperationalError as error:
             first_line = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
@@ -146,14 +145,19 @@ def review(
 ) -> None:
     """Review a unified diff offline with the same reviewers: the static ones always, a model
     when ANTHROPIC_API_KEY or OPENAI_API_KEY is set. Exits 0 even with findings."""
-    from app.offline_review import review_patch
+    # Imported here: the model SDKs take seconds to import, and only this command needs them.
+    from app.offline_review import OfflineReviewError, review_patch
 
     try:
         text = sys.stdin.read() if patch == "-" else Path(patch).read_text()
     except OSError as error:
         raise OperatorError(f"cannot read {patch}: {error.strerror}") from None
     configure_logging("WARNING")
-    typer.echo(_run(review_patch(text, format.value)), nl=False)
+    try:
+        report = _run(review_patch(text, format.value))
+    except OfflineReviewError as error:
+        raise OperatorError(str(error)) from None
+    typer.echo(report, nl=False)
 
 
 @token_cli.command("create")

@@ -70,6 +70,16 @@ class GitHubApp:
             user_agent="Sentinel",
         )
 
+    async def forget_installation_token(self, installation_id: int) -> None:
+        """Drop a cached installation token GitHub no longer accepts (revoked, or minted by
+        another key), so the next request mints a fresh one."""
+        app_id = self.settings.github_app_id
+        pattern = (
+            f"{TOKEN_CACHE_PREFIX}:githubkit:auth:app:{app_id}:installation:{installation_id}:*"
+        )
+        async for key in self.redis.scan_iter(match=pattern, count=100):
+            await self.redis.delete(key)
+
     def for_installation(self, installation_id: int) -> GitHub[Any]:
         app = self.as_app
         return app.with_auth(app.auth.as_installation(installation_id))

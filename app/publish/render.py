@@ -114,13 +114,15 @@ def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
     if facts.notes:
         lines += ["", "### Notes", ""] + [f"- {note}" for note in facts.notes]
     model = f"{facts.provider} `{facts.model}`" if facts.provider else "static reviewers only"
-    lines += [
-        "",
-        f"<sub>{model} · {facts.input_tokens} input / {facts.output_tokens} output tokens · "
-        f"prompt {facts.prompt_version} · policy {facts.policy} · run `{facts.run_id}`</sub>",
-    ]
+    footer = sanitize_markdown(
+        f"{model} · {facts.input_tokens} input / {facts.output_tokens} output tokens · "
+        f"prompt {facts.prompt_version} · policy {facts.policy} · run `{facts.run_id}`",
+        allowed_host=allowed_host,
+    )
     body = sanitize_markdown("\n".join(lines), allowed_host=allowed_host)
-    return truncate(body, COMMENT_BODY_LIMIT - 100) + "\n" + SUMMARY_MARKER
+    # The footer's <sub> is ours, added after sanitising (which escapes every tag).
+    body = truncate(body, COMMENT_BODY_LIMIT - len(footer) - 200)
+    return f"{body}\n\n<sub>{footer}</sub>\n{SUMMARY_MARKER}"
 
 
 def check_output(

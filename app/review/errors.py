@@ -32,9 +32,13 @@ class ReviewError(Exception):
 class TransientError(ReviewError):
     """Worth another attempt, not before `retry_after` (when the other side said so)."""
 
-    def __init__(self, reason: str, retry_after: timedelta | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: timedelta | None = None, *, stale_token: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        # GitHub refused the installation token: mint a new one before the next attempt.
+        self.stale_token = stale_token
 
 
 class PermanentError(ReviewError):
@@ -93,9 +97,15 @@ def _from_github(error: Exception, doing: str) -> ReviewError:
                 f"GitHub answered 404 while {doing}: the repository or pull request is gone, "
                 "or the App lost access to it"
             )
-        if status in (401, 403):
+        if status == 401:
+            return TransientError(
+                f"GitHub refused the installation token (401) while {doing}; a new token "
+                "will be used",
+                stale_token=True,
+            )
+        if status == 403:
             return PermanentError(
-                f"GitHub refused access ({status}) while {doing}: check that the App is "
+                f"GitHub refused access (403) while {doing}: check that the App is "
                 "installed on the repository with its permissions accepted"
             )
         return PermanentError(f"GitHub rejected the request ({status}) while {doing}")

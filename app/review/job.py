@@ -201,6 +201,8 @@ async def _review_run(resources: Resources, run_id: uuid.UUID, attempt: int) -> 
                 await _fail(resources, ctx, repo, check_run, f"{error.reason}; gave up after "
                             f"{attempt} attempts")  # fmt: skip
                 return "failed"
+            if error.stale_token:
+                await resources.github_app.forget_installation_token(ctx.installation.external_id)
             delay = backoff(attempt, error.retry_after)
             RETRIES.labels("github" if "GitHub" in error.reason else "model").inc()
             bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())

@@ -261,3 +261,18 @@ async def test_a_run_abandoned_by_a_dead_worker_is_resumed_by_the_sweeper(world:
     (job_id,) = [j.decode() for j in jobs if j.decode().startswith(f"{run['id']}:resumed:")]
     assert await queued_job(world.resources.queue, job_id) == ("review_run", [str(run["id"])])
     assert await world.review(run["id"]) == "completed"
+
+
+async def test_a_revoked_installation_token_is_replaced(world: World) -> None:
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    # A token is cached in Redis; then GitHub revokes it (as it does on uninstall/reinstall).
+    assert world.resources.github_app is not None
+    github = world.resources.github_app.for_installation(4242)
+    await github.rest.pulls.async_get(OWNER, NAME, NUMBER)
+    world.github.revoke_tokens()
+    issued = world.github.tokens_issued()
+    with pytest.raises(Retry):
+        await world.review(run["id"])
+    assert await world.review(run["id"], attempt=2) == "completed"
+    assert world.github.tokens_issued() == issued + 1
