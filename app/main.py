@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.admin.router import router as admin_router
 from app.config import Settings, load_settings
 from app.errors import install_error_handlers
 from app.github.endpoint import router as github_router
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app)
     app.include_router(github_router)
+    app.include_router(admin_router)
     app.include_router(setup_router)
 
     @app.get("/healthz", tags=["health"])

@@ -75,7 +75,16 @@ class UsageRecord(TenantMixin, Base):
             name="fk_usage_records_run_workspace",
             ondelete="RESTRICT",
         ),
-        Index("ix_usage_records_workspace_id_created_at", "workspace_id", "created_at"),
+        # Usage sums of one workspace and period read only the index (an index-only scan):
+        # the columns they group and sum ride along (app/usage/queries.py).
+        Index(
+            "ix_usage_records_workspace_id_created_at",
+            "workspace_id",
+            "created_at",
+            postgresql_include=["type", "quantity", "repository_id", "model"],
+        ),
+        # The records feed pages by (xact_id, id) within a workspace (app/usage/queries.py).
+        Index("ix_usage_records_workspace_id_xact_id_id", "workspace_id", "xact_id", "id"),
         CheckConstraint("quantity >= 0", name="quantity_non_negative"),
         CheckConstraint("type IN ('review', 'llm_input_tokens', 'llm_output_tokens')", name="type"),
     )
@@ -91,3 +100,8 @@ class UsageRecord(TenantMixin, Base):
         "metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb"), default=dict
     )
     created_at: Mapped[datetime] = created_at_column()
+    # The id of the transaction that wrote the row. The records feed returns only rows of
+    # transactions older than every open one, so a row can never appear behind its cursor.
+    xact_id: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("(pg_current_xact_id())::text::bigint")
+    )

@@ -1,0 +1,1 @@
+"""Who has access: API tokens, the team's members and their roles, invitations."""

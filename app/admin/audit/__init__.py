@@ -1,0 +1,1 @@
+"""The audit trail, readable by owners and admins."""

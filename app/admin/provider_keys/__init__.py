@@ -1,0 +1,1 @@
+"""BYOK provider keys: save (validated, optionally verified), list masked, delete."""

@@ -1,0 +1,1 @@
+"""Repositories: list, enable and disable, and each repository's settings document."""

@@ -1,0 +1,1 @@
+"""Review runs: newest first with filters and keyset pagination; detail with findings."""

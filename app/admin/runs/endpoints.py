@@ -1,0 +1,56 @@
+"""`/v1/workspaces/{workspace}/runs`: review runs (any role)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.admin.cursors import decode_time_cursor
+from app.admin.deps import AnyRole
+from app.admin.runs import service
+from app.admin.runs.repository import RunFilters
+from app.admin.runs.schemas import RunDetail, RunPage
+from app.models import RunStatus
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+
+@router.get("", response_model=RunPage, summary="Runs, newest first")
+async def list_runs(
+    context: AnyRole,
+    repository_id: Annotated[uuid.UUID | None, Query(description="Only this repository")] = None,
+    status: Annotated[RunStatus | None, Query(description="Only runs in this status")] = None,
+    start: Annotated[
+        datetime | None, Query(description="Created at or after (ISO 8601; no zone means UTC)")
+    ] = None,
+    end: Annotated[datetime | None, Query(description="Created before (exclusive)")] = None,
+    after: Annotated[
+        str | None, Query(max_length=200, description="The `next` of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RunPage:
+    filters = RunFilters(
+        repository_id=repository_id,
+        status=status.value if status is not None else None,
+        start=_aware(start),
+        end=_aware(end),
+    )
+    position = decode_time_cursor(after, uuid.UUID) if after is not None else None
+    return await service.list_runs(context, filters, position, limit)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time without a zone (or a bare date) is taken as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@router.get("/{run_id}", response_model=RunDetail, summary="A run with findings and annotations")
+async def get_run(run_id: uuid.UUID, context: AnyRole) -> RunDetail:
+    """The run, its policy snapshot (naming the policy version), its findings and where each
+    was posted."""
+    return await service.run_detail(context, run_id)

@@ -1,0 +1,1 @@
+"""Usage for billing (sums, the records feed, CSV) and the daily metrics dashboards read."""
