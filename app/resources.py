@@ -37,6 +37,8 @@ class Resources:
         return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def close(self) -> None:
+        if self.github_app is not None:
+            await self.github_app.aclose()
         await self.queue.aclose()
         await self.engine.dispose()
 
