@@ -74,6 +74,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 def settings(database_url: str, encryption_keys: str, redis_server: RedisServer) -> Settings:
     return Settings(
         database_url=database_url,
+        # Small pools: many apps and engines live side by side in one test session, and the
+        # server's max_connections (100 by default) is shared with everything else on it.
+        database_pool_size=3,
         redis_url=redis_server.url,
         encryption_keys=encryption_keys,
         github_webhook_secret="test-webhook-secret",

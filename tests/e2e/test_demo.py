@@ -99,6 +99,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
         env |= {
             "SENTINEL_DATABASE_URL": database_url,
+            "SENTINEL_DATABASE_POOL_SIZE": "3",
             "SENTINEL_REDIS_URL": redis.url,
             "SENTINEL_ENCRYPTION_KEYS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             # The model test points the provider key at a simulator on loopback.
