@@ -7,11 +7,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from benchmarks import ingest
+from benchmarks import ingest, review, usage
 from benchmarks.support import Figure, machine
 
 BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
     "ingest": ingest.run,
+    "usage": usage.run,
+    "review": review.run,
 }
 
 
