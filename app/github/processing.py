@@ -7,7 +7,6 @@ effect. A failure is recorded on the delivery with a backoff; the sweeper retrie
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.backoff import backoff
 from app.db import SystemContext, system_session, tenant_session, unscoped_session
 from app.github.context import Delivery, IntakeContext, Outcome, RetryLater
 from app.github.handlers.dispatch import Route, Scope, route_for
@@ -36,9 +36,8 @@ LONGEST_RETRY = timedelta(hours=1)
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: 30 s, 1 min, 2 min, ... capped at an hour."""
-    delay = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
-    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
+    """30 s, 1 min, 2 min, ... capped at an hour."""
+    return backoff(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
 async def _load(resources: Resources, inbox_id: int) -> Delivery | None:

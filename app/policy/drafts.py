@@ -1,5 +1,7 @@
-"""Whether draft pull requests are reviewed: repository settings first, then the workspace's
-`default` policy (newest version); off unless one of them turns it on."""
+"""Whether draft pull requests are reviewed, decided at intake.
+
+The same resolution as a run's snapshot (app/policy/resolve.py), minus `.sentinel.yml`,
+which intake does not fetch: repository settings, then the `default` policy, else off."""
 
 from __future__ import annotations
 
@@ -7,40 +9,11 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Policy, RepositorySettings
-from app.repository import WorkspaceRepository
-
-DEFAULT_POLICY_NAME = "default"
-
-
-class _Settings(WorkspaceRepository[RepositorySettings]):
-    model = RepositorySettings
-
-
-class _Policies(WorkspaceRepository[Policy]):
-    model = Policy
+from app.policy.resolve import resolve_snapshot
 
 
 async def drafts_enabled(
     session: AsyncSession, workspace_id: uuid.UUID, repository_id: uuid.UUID
 ) -> bool:
-    settings_repo = _Settings(session, workspace_id)
-    document = (
-        await session.execute(
-            settings_repo.select(RepositorySettings.settings).where(
-                RepositorySettings.repository_id == repository_id
-            )
-        )
-    ).scalar_one_or_none()
-    if document is not None and isinstance(document.get("drafts"), bool):
-        return bool(document["drafts"])
-    policies = _Policies(session, workspace_id)
-    config = (
-        await session.execute(
-            policies.select(Policy.config)
-            .where(Policy.name == DEFAULT_POLICY_NAME)
-            .order_by(Policy.version.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return bool(config.get("drafts", False)) if config else False
+    snapshot = await resolve_snapshot(session, workspace_id, repository_id, None)
+    return bool(snapshot.review.drafts)

@@ -125,14 +125,15 @@ def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
     return f"{body}\n\n<sub>{footer}</sub>\n{SUMMARY_MARKER}"
 
 
-def check_output(
-    facts: RunFacts, placed: list[Placed], *, allowed_host: str, failed_reason: str | None = None
-) -> tuple[str, str]:
-    """(title, summary) of the check run."""
-    if failed_reason is not None:
-        return "Sentinel could not review this commit", truncate(
-            sanitize_markdown(failed_reason, allowed_host=allowed_host), CHECK_OUTPUT_LIMIT
-        )
+def failure_output(reason: str, *, allowed_host: str) -> tuple[str, str]:
+    """(title, summary) of the check run of a run that failed: what went wrong, what to do."""
+    return "Sentinel could not review this commit", truncate(
+        sanitize_markdown(reason, allowed_host=allowed_host), CHECK_OUTPUT_LIMIT
+    )
+
+
+def check_output(facts: RunFacts, placed: list[Placed], *, allowed_host: str) -> tuple[str, str]:
+    """(title, summary) of the check run of a completed review."""
     title = f"{_counts(placed)}"
     summary = summary_body(facts, placed, allowed_host=allowed_host)
     return title, truncate(summary.replace(SUMMARY_MARKER, ""), CHECK_OUTPUT_LIMIT)

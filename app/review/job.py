@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy import func, select
 
+from app.backoff import backoff
 from app.db import SystemContext, system_session, tenant_session
+from app.github.client import web_host
 from app.github.repositories import InstallationRepository, RepositoryRepository
 from app.models import Installation, Repository, Run, RunStatus, UsageRecord
 from app.models.review import TERMINAL_RUN_STATUSES
 from app.policy.resolve import REPOSITORY_FILE, PolicySnapshot, resolve_snapshot
 from app.publish.github_output import AppIdentity, Repo
-from app.publish.render import RunFacts, check_output
+from app.publish.render import failure_output
 from app.review.errors import PermanentError, RunStopped, TransientError
 from app.review.execute import ReviewPlan, execute_review
 from app.review.github_source import (
@@ -66,12 +68,8 @@ class Retry(Exception):
         self.delay = delay
 
 
-def backoff(attempt: int, retry_after: timedelta | None) -> timedelta:
-    import random
-
-    delay = min(FIRST_RETRY * (2 ** max(attempt - 1, 0)), LONGEST_RETRY)
-    delay = delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
-    return max(delay, retry_after) if retry_after else delay
+def retry_delay(attempt: int, retry_after: timedelta | None) -> timedelta:
+    return backoff(attempt, first=FIRST_RETRY, longest=LONGEST_RETRY, at_least=retry_after)
 
 
 async def _workspace_of(resources: Resources, run_id: uuid.UUID) -> uuid.UUID | None:
@@ -203,7 +201,7 @@ async def _review_run(resources: Resources, run_id: uuid.UUID, attempt: int) -> 
                 return "failed"
             if error.stale_token:
                 await resources.github_app.forget_installation_token(ctx.installation.external_id)
-            delay = backoff(attempt, error.retry_after)
+            delay = retry_delay(attempt, error.retry_after)
             RETRIES.labels("github" if "GitHub" in error.reason else "model").inc()
             bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())
             # Back to `queued` while it waits: a `running` run without a lock holder is one
@@ -256,7 +254,7 @@ async def _fail(
 ) -> None:
     log.warning("run.failed", run_id=str(ctx.run.id), reason=reason)
     if check_run is not None:
-        title, summary = check_output(_facts_stub(ctx), [], allowed_host="", failed_reason=reason)
+        title, summary = failure_output(reason, allowed_host=web_host(resources.settings))
         try:
             await repo.complete_check_run(
                 check_run, conclusion="neutral", title=title, summary=summary, annotations=[]
@@ -264,24 +262,6 @@ async def _fail(
         except (TransientError, PermanentError) as error:
             log.warning("run.check_run_not_updated", run_id=str(ctx.run.id), error=error.reason)
     await _transition(resources, ctx, RunStatus.FAILED, reason)
-
-
-def _facts_stub(ctx: RunContext) -> RunFacts:
-    return RunFacts(
-        run_id=ctx.run.id,
-        head_sha=ctx.run.head_sha,
-        mode="",
-        files_reviewed=0,
-        not_reviewed=[],
-        provider=None,
-        model=None,
-        input_tokens=0,
-        output_tokens=0,
-        prompt_version="",
-        policy="",
-        notes=[],
-        already_posted=0,
-    )
 
 
 async def _end_early(
