@@ -62,9 +62,6 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
-    # The role the service's queries run as (not the tables' owner, NOBYPASSRLS). Migrations
-    # create it; the connecting user switches to it for every connection of the service.
-    database_runtime_role: str = Field(default="sentinel_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     database_pool_size: int = Field(default=20, ge=1, le=200)
     redis_url: str = DEFAULT_REDIS_URL
 

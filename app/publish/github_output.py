@@ -7,7 +7,6 @@ crashed after posting and before committing never posts twice.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from githubkit import GitHub
 
 from app.publish.render import SUMMARY_MARKER, run_marker
 from app.review.errors import from_github
+from app.review.github_source import raw
 
 CHECK_NAME = "Sentinel"
 ANNOTATIONS_PER_REQUEST = 50
@@ -42,7 +42,7 @@ async def _call(github: GitHub[Any], doing: str, method: str, url: str, **kwargs
         response = await github.arequest(method, url, **kwargs)
     except Exception as error:
         raise from_github(error, doing) from None
-    return json.loads(response.content) if response.content else None
+    return raw(response) if response.content else None
 
 
 class Repo:
