@@ -13,6 +13,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.github.client import GitHubApp, app_is_configured
 from app.queue import create_queue
+from reviewers.providers.transport import SharedTransport
 
 
 @dataclass
@@ -23,13 +24,17 @@ class Resources:
     queue: ArqRedis
     # None where the GitHub App's credentials are not configured.
     github_app: GitHubApp | None
+    # One connection pool and TLS context for every model call of the process.
+    model_transport: SharedTransport
 
     @classmethod
     async def build(cls, settings: Settings) -> Resources:
         engine = create_engine(settings)
         queue = create_queue(settings)
         github_app = GitHubApp(settings, queue) if app_is_configured(settings) else None
-        return cls(settings, engine, create_sessionmaker(engine), queue, github_app)
+        return cls(
+            settings, engine, create_sessionmaker(engine), queue, github_app, SharedTransport()
+        )
 
     @cached_property
     def autocommit_engine(self) -> AsyncEngine:
@@ -39,6 +44,7 @@ class Resources:
     async def close(self) -> None:
         if self.github_app is not None:
             await self.github_app.aclose()
+        await self.model_transport.close_for_good()
         await self.queue.aclose()
         await self.engine.dispose()
 

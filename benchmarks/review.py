@@ -38,7 +38,7 @@ from pathlib import Path
 
 from benchmarks import review_scale
 from benchmarks.review_world import FILES_PER_PR, ReviewWorld, bench_services, review_world
-from benchmarks.support import Figure, percentile
+from benchmarks.support import Figure, percentile, profiled
 
 OVERHEAD_SAMPLES = 30
 WARM_UP = 3
@@ -134,10 +134,11 @@ async def _concurrency(world: ReviewWorld) -> list[Figure]:
     numbers = [number for number, _ in opened]
     calls_before = len(world.model_hits.hits)
     cpu_worker, machine_before = world.worker_cpu_seconds(), _machine_busy()
-    started = time.perf_counter()
-    await asyncio.gather(*[world.send(payload) for _, payload in opened])
-    delivered = time.perf_counter() - started
-    completed, elapsed = await _wait_completed(world, numbers, started)
+    with profiled(world.worker_pid, "review-concurrency-worker"):
+        started = time.perf_counter()
+        await asyncio.gather(*[world.send(payload) for _, payload in opened])
+        delivered = time.perf_counter() - started
+        completed, elapsed = await _wait_completed(world, numbers, started)
     wall = elapsed if elapsed is not None else time.perf_counter() - started
     cpu_worker = world.worker_cpu_seconds() - cpu_worker
     machine = _busy_share(machine_before, _machine_busy())

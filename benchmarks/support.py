@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -107,3 +109,27 @@ def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+@contextmanager
+def profiled(pid: int, label: str) -> Iterator[None]:
+    """With SENTINEL_BENCH_PROFILE=DIR and py-spy on PATH, samples process `pid` while the
+    block runs into DIR/LABEL.txt (py-spy's raw collapsed stacks); otherwise does nothing."""
+    directory = os.environ.get("SENTINEL_BENCH_PROFILE")
+    py_spy = shutil.which("py-spy")
+    if not directory or py_spy is None:
+        yield
+        return
+    output = Path(directory) / f"{label}.txt"
+    recorder = subprocess.Popen(  # noqa: S603 - a profiler the operator asked for
+        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+         "--nonblocking", "--output", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.5)  # py-spy attaches
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=30)

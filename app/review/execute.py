@@ -123,6 +123,7 @@ async def _run_reviewers(
         keyring=KeyRing(resources.settings.encryption_key_ring),
         model=plan.snapshot.model,
         allow_private_urls=resources.settings.allow_private_provider_urls,
+        transport=resources.model_transport,
     )
     secret = chosen.api_key.get_secret_value()
     guarded = StopAwareProvider(

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import cast
 
+import httpx2
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,6 +46,7 @@ async def open_provider(
     keyring: KeyRing,
     model: str | None,
     allow_private_urls: bool,
+    transport: httpx2.AsyncBaseTransport | None = None,
 ) -> ChosenProvider:
     try:
         api_key = keyring.open(
@@ -65,6 +67,7 @@ async def open_provider(
         api_key=api_key.get_secret_value(),
         model=model or key.model,
         base_url=key.base_url,
+        transport=transport,
     )
     return ChosenProvider(provider=provider, api_key=api_key)
 

@@ -23,12 +23,14 @@ import time
 from typing import Any
 
 import anthropic
+import httpx2
 
 from reviewers.providers.anthropic_schema import structured_output_schema
 from reviewers.providers.base import ModelRequest, ModelResponse, ProviderError
 from reviewers.providers.catalog import context_window_for
 from reviewers.providers.errors import ErrorWording, parse_retry_after, safe_detail
 from reviewers.providers.output import TOOL_DESCRIPTION, TOOL_NAME, OutputMode, parse_json_object
+from reviewers.providers.transport import sdk_http_client
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -67,6 +69,7 @@ class AnthropicProvider:
         *,
         mode: OutputMode | None = None,
         effort: str | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.model = model
         self.context_window = context_window or context_window_for("anthropic", model)
@@ -79,7 +82,11 @@ class AnthropicProvider:
         resolved_url = base_url or DEFAULT_BASE_URL
         self._wording = ErrorWording("anthropic", model, resolved_url, timeout)
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=resolved_url, timeout=timeout, max_retries=0
+            api_key=api_key,
+            base_url=resolved_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=sdk_http_client(timeout, transport),
         )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:

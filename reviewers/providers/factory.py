@@ -3,6 +3,8 @@ the one place the worker and the CLI turn settings into an adapter."""
 
 from __future__ import annotations
 
+import httpx2
+
 from reviewers.providers.anthropic import AnthropicProvider
 from reviewers.providers.base import ModelProvider
 from reviewers.providers.catalog import DEFAULT_MODELS, ProviderName, context_window_for
@@ -25,13 +27,19 @@ def create_provider(
     timeout: float = DEFAULT_TIMEOUT,
     context_window: int | None = None,
     mode: OutputMode | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
 ) -> ModelProvider:
     """`model=None` picks DEFAULT_MODELS[name]; `base_url=None` the provider's public API;
     `context_window=None` the catalog's figure for the model; `mode=None` the adapter's choice
-    of forced tool or structured output for the model."""
+    of forced tool or structured output for the model; `transport` a process's shared
+    connection pool (transport.py), else the adapter opens one of its own."""
     if name not in DEFAULT_MODELS:
         raise ValueError(f"unknown model provider {name!r}: expected 'anthropic' or 'openai'")
     chosen = model or DEFAULT_MODELS[name]
     if name == "anthropic":
-        return AnthropicProvider(api_key, chosen, base_url, timeout, context_window, mode=mode)
-    return OpenAIProvider(api_key, chosen, base_url, timeout, context_window, mode=mode)
+        return AnthropicProvider(
+            api_key, chosen, base_url, timeout, context_window, mode=mode, transport=transport
+        )
+    return OpenAIProvider(
+        api_key, chosen, base_url, timeout, context_window, mode=mode, transport=transport
+    )

@@ -21,12 +21,14 @@ import asyncio
 import time
 from typing import Any
 
+import httpx2
 import openai
 
 from reviewers.providers.base import ModelRequest, ModelResponse, ProviderError
 from reviewers.providers.catalog import context_window_for
 from reviewers.providers.errors import ErrorWording, parse_retry_after, safe_detail
 from reviewers.providers.output import TOOL_DESCRIPTION, TOOL_NAME, OutputMode, parse_json_object
+from reviewers.providers.transport import sdk_http_client
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "gpt-6")
@@ -51,6 +53,7 @@ class OpenAIProvider:
         *,
         mode: OutputMode | None = None,
         reasoning_effort: str | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.model = model
         self.context_window = context_window or context_window_for("openai", model)
@@ -65,7 +68,11 @@ class OpenAIProvider:
         resolved_url = base_url or DEFAULT_BASE_URL
         self._wording = ErrorWording("openai", model, resolved_url, timeout)
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=resolved_url, timeout=timeout, max_retries=0
+            api_key=api_key,
+            base_url=resolved_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=sdk_http_client(timeout, transport),
         )
         # The SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID; the operator's
         # organisation sent along with a customer's key gets the key rejected.
