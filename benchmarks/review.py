@@ -7,20 +7,41 @@ The live parts share one world (benchmarks/review_world.py): a private database 
 the real `sentinel api` process (the receiver) and the real `sentinel worker` process (arq,
 as deployed: a process of its own, started once and warmed up), the GitHub and Anthropic
 simulators served on loopback by this process, which timestamp every request they answer.
+Every pull request is new (new number, new head) and has the same shape: 20 small modified
+files (about 16 changed lines each, 3 with a `BUG:` marker the model fake reports), which the
+reviewer sends as one chunk, so a review is one model call (checked before the concurrency
+measurements).
 
-1. Overhead. Webhook to review posted for a 20-file pull request with zero-latency fakes.
+1. Overhead. Webhook to review posted with zero-latency fakes.
    The clock starts just before the signed `pull_request.opened` delivery is POSTed to the
    receiver (a keep-alive client) and stops when the simulator answers the review POST (the
    review is then in `state.reviews_for(...)`): no polling. Each sample is a new pull request
-   (new number, new head), after a random 0-0.5 s pause so that samples do not fall into step
-   with the worker's polling of the queue. The breakdown: the receiver's 2xx; the two queue
-   hops on the database's clock (inbox row → delivery processed by `process_delivery`; →
-   run `running` in `review_run`); the review job from its first GitHub call.
-2. Concurrency. The same worker process, the model fake now taking 2 s per call; 50 new pull
-   requests (one model call each: 20 small files are one chunk, checked) delivered at once,
-   so the wall time includes intake (receiver, `process_delivery`) as in production. Wall
-   time from the first delivery sent to the 50th run `completed` in Postgres (polled every
-   20 ms). Ideal: all 50 in parallel, 2 s for 50 = 25 reviews/s.
+   after a random 0-0.5 s pause so that samples do not fall into step with the worker's
+   polling of the queue. The breakdown: the receiver's 2xx; the two queue hops on the
+   database's clock (inbox row → delivery processed by `process_delivery`; → run `running` in
+   `review_run`); the review job from its first GitHub call.
+2. Concurrency: the same worker process, the model fake now taking 2 s per call. The ideal is
+   N reviews in flight / 2 s: 25 reviews/s at N = 50, the goal ≥ 80% of it. Two figures:
+   a. Steady state (the goal's figure: "reviews per second at 50 concurrent reviews"). A
+      closed loop keeps exactly 50 reviews in flight: 50 pull requests are opened (a webhook
+      each, through the receiver, so intake is part of every review as in production), and
+      each time one's run reaches a final status another is opened at once. A review's clock
+      starts just before its delivery is POSTed and stops when a poll of Postgres (every
+      20 ms, one query for all 50) sees its run `completed` (so up to ~25 ms late). Warm-up:
+      at least 3 s and until the first 50 have all finished (their common start is not the
+      steady state; at most 40 s, then the figure says so). Then a fixed 15 s window:
+      reviews/s = runs seen `completed` within it / 15 s; their mean / p50 / p95 delivery →
+      completed; the model calls in flight (mean over the window and peak, from the
+      simulator's timestamps: 50 would be every review waiting on the model); the worker's
+      CPU (from /proc) per review and as a share of one core; the whole machine's busy
+      share; this process's own CPU (simulators, deliveries, polling), since it shares the
+      cores. Opening stops at the window's end and the 50 still in flight are waited for
+      (bounded), so they cannot disturb what follows.
+   b. Burst (secondary: it adds the ramp-up of intake to the steady rate). 50 new pull
+      requests delivered at once; wall time from the first delivery sent until a poll of
+      Postgres (every 20 ms) sees all 50 runs `completed`; reviews/s = 50 / wall.
+   Neither can hang: a run whose job died waits for the sweeper (every 30 s), so each wait
+   has a deadline, past which the figure says "> N s (k done)".
 3. Scale: see benchmarks/review_scale.py (a child process of its own, for its peak RSS).
 """
 
@@ -34,10 +55,20 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmarks import review_scale
-from benchmarks.review_world import FILES_PER_PR, ReviewWorld, bench_services, review_world
+from benchmarks.review_world import (
+    FILES_PER_PR,
+    Hit,
+    ReviewWorld,
+    bench_services,
+    review_world,
+)
 from benchmarks.support import Figure, percentile, profiled
 
 OVERHEAD_SAMPLES = 30
@@ -46,6 +77,11 @@ CONCURRENT = 50
 MODEL_DELAY = 2.0
 # A run whose job died waits for the sweeper (every 30 s); past this the figure says so.
 CONCURRENCY_DEADLINE = 90
+STEADY_WARM_UP = 3.0  # seconds at least, and until the first CONCURRENT reviews finished
+STEADY_WARM_UP_LIMIT = 40.0  # past this the window starts anyway (and the figure says so)
+STEADY_WINDOW = 15.0
+POLL = 0.02
+FINAL = ["completed", "failed", "skipped", "superseded", "cancelled"]  # TERMINAL_RUN_STATUSES
 MS = 1000
 
 
@@ -130,6 +166,199 @@ async def _concurrency(world: ReviewWorld) -> list[Figure]:
     warm = await _one_review(world)
     if warm["model_calls"] != 1:
         raise RuntimeError(f"a review made {warm['model_calls']} model calls, expected 1")
+    return await _steady(world) + await _burst(world)
+
+
+@dataclass(frozen=True)
+class _Finished:
+    number: int
+    delivered: float  # time.perf_counter() just before the delivery was POSTed
+    seen: float  # time.perf_counter() of the poll that saw the run's final status
+    status: str
+
+
+@dataclass
+class _ClosedLoop:
+    """Keeps `size` reviews in flight: opens a pull request whenever a run reaches a final
+    status (seen by one query every POLL seconds), until `stop_opening()`; then runs until the
+    ones in flight are done."""
+
+    world: ReviewWorld
+    size: int
+    opening: bool = True
+    in_flight: dict[int, float] = field(default_factory=dict)  # number → delivered
+    finished: list[_Finished] = field(default_factory=list)
+    first_cohort_done: asyncio.Event = field(default_factory=asyncio.Event)
+    _first_cohort: set[int] = field(default_factory=set)
+    _sends: set[asyncio.Task[None]] = field(default_factory=set)
+    _errors: list[BaseException] = field(default_factory=list)
+
+    async def drive(self) -> None:
+        try:
+            self._top_up()
+            self._first_cohort = set(self.in_flight)
+            while self.opening or self.in_flight:
+                await asyncio.sleep(POLL)
+                await self._poll()
+                if self._errors:
+                    raise self._errors[0]
+                self._top_up()
+        finally:
+            for task in self._sends:
+                task.cancel()
+
+    def stop_opening(self) -> None:
+        self.opening = False
+
+    def first_cohort_left(self) -> int:
+        return len(self._first_cohort)
+
+    def _top_up(self) -> None:
+        while self.opening and len(self.in_flight) < self.size:
+            number, payload = self.world.open_pull_request()
+            self.in_flight[number] = time.perf_counter()
+            task = asyncio.create_task(self._deliver(number, payload))
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    async def _deliver(self, number: int, payload: dict[str, Any]) -> None:
+        self.in_flight[number] = time.perf_counter()  # the POST starts now
+        try:
+            await self.world.send(payload)
+        except Exception as error:  # re-raised by drive()
+            self._errors.append(error)
+
+    async def _poll(self) -> None:
+        if not self.in_flight:
+            return
+        cursor = await self.world.owner.execute(
+            "SELECT pull_request_number, status FROM runs"
+            " WHERE pull_request_number = ANY(%s) AND status = ANY(%s)",
+            (list(self.in_flight), FINAL),
+        )
+        rows = await cursor.fetchall()
+        seen = time.perf_counter()
+        for number, status in rows:
+            delivered = self.in_flight.pop(number, None)
+            if delivered is None:
+                continue
+            self.finished.append(_Finished(number, delivered, seen, status))
+            self._first_cohort.discard(number)
+        if not self._first_cohort:
+            self.first_cohort_done.set()
+
+
+@asynccontextmanager
+async def _profiling(pid: int, label: str) -> AsyncIterator[None]:
+    """`profiled` with its blocking set-up and tear-down (py-spy attaching, writing) off the
+    event loop, which serves the simulators and drives the loop meanwhile."""
+    profile = profiled(pid, label)
+    await asyncio.to_thread(profile.__enter__)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(profile.__exit__, None, None, None)
+
+
+def _model_in_flight(hits: list[Hit], start: float, end: float) -> tuple[float, int]:
+    """The model calls in flight over [start, end]: (mean, peak)."""
+    overlapping = [h for h in hits if h.arrived < end and h.answered > start]
+    busy = sum(min(h.answered, end) - max(h.arrived, start) for h in overlapping)
+    edges = sorted(
+        [(max(h.arrived, start), 1) for h in overlapping]
+        + [(min(h.answered, end), -1) for h in overlapping]
+    )  # at a tie the -1 sorts first: a call answered as another arrives is not an overlap
+    in_flight = peak = 0
+    for _, step in edges:
+        in_flight += step
+        peak = max(peak, in_flight)
+    return busy / (end - start), peak
+
+
+async def _steady(world: ReviewWorld) -> list[Figure]:
+    loop = _ClosedLoop(world, CONCURRENT)
+    calls_before = len(world.model_hits.hits)
+    began = time.perf_counter()
+    driver = asyncio.create_task(loop.drive())
+    try:
+        await asyncio.sleep(STEADY_WARM_UP)
+        try:
+            await asyncio.wait_for(
+                loop.first_cohort_done.wait(), STEADY_WARM_UP_LIMIT - STEADY_WARM_UP
+            )
+            warm_up = f"{time.perf_counter() - began:.1f} s"
+        except TimeoutError:
+            done = CONCURRENT - loop.first_cohort_left()
+            warm_up = f"> {STEADY_WARM_UP_LIMIT:.0f} s ({done} of the first {CONCURRENT} done)"
+        if driver.done():
+            driver.result()
+        async with _profiling(world.worker_pid, "review-steady-worker"):
+            cpu_worker, cpu_here = world.worker_cpu_seconds(), time.process_time()
+            machine_before = _machine_busy()
+            start = time.perf_counter()
+            await asyncio.wait({driver}, timeout=STEADY_WINDOW)
+            end = time.perf_counter()
+            cpu_worker = world.worker_cpu_seconds() - cpu_worker
+            cpu_here = time.process_time() - cpu_here
+            machine = _busy_share(machine_before, _machine_busy())
+            loop.stop_opening()
+        if driver.done():
+            driver.result()
+        # The ones still in flight finish (no figure depends on them but the model calls
+        # in flight at the window's end, answered by now); bounded like the burst.
+        drained_from = time.perf_counter()
+        left = len(loop.in_flight)
+        await asyncio.wait({driver}, timeout=CONCURRENCY_DEADLINE)
+        drain = time.perf_counter() - drained_from
+        if driver.done():
+            driver.result()
+    finally:
+        if not driver.done():
+            driver.cancel()
+            await asyncio.gather(driver, return_exceptions=True)
+    if loop.in_flight:
+        drained = f"> {drain:.0f} s ({len(loop.in_flight)} of {left} still running)"
+    else:
+        drained = f"{drain:.1f} s"
+    window = end - start
+    measured = [f for f in loop.finished if start <= f.seen < end]
+    completed = [f.seen - f.delivered for f in measured if f.status == "completed"]
+    other = len(measured) - len(completed)
+    rate = len(completed) / window
+    ideal = CONCURRENT / MODEL_DELAY
+    mean_calls, peak_calls = _model_in_flight(world.model_hits.hits[calls_before:], start, end)
+
+    def seconds(values: list[float]) -> str:
+        if not values:
+            return "- (none completed)"
+        return (
+            f"{statistics.fmean(values):.2f} / {statistics.median(values):.2f} / "
+            f"{percentile(values, 0.95):.2f}"
+        )
+
+    per_review = f"{cpu_worker / len(completed) * MS:.0f}" if completed else "-"
+    name = "review steady state"
+    return [
+        Figure(name, f"{CONCURRENT} reviews kept in flight, model {MODEL_DELAY:.0f} s/call: "
+               f"reviews/s over {window:.0f} s (one worker process)", f"{rate:.1f}"),
+        Figure(name, f"% of ideal ({ideal:.0f}/s: {CONCURRENT} in flight / "
+               f"{MODEL_DELAY:.0f} s)", f"{rate / ideal * 100:.0f}%", "≥ 80%"),
+        Figure(name, f"  delivery → run completed, mean / p50 / p95 (s, {len(completed)} "
+               "reviews of the window)", seconds(completed)),
+        Figure(name, f"  model calls in flight, mean / peak (of {CONCURRENT})",
+               f"{mean_calls:.1f} / {peak_calls}"),
+        Figure(name, "  worker CPU per review (ms) / % of one core over the window",
+               f"{per_review} / {cpu_worker / window * 100:.0f}%"),
+        Figure(name, f"  whole machine busy over the window (all processes, {os.cpu_count()} "
+               "cores)", f"{machine * 100:.0f}%"),
+        Figure(name, "  this process (simulators, deliveries, polling): % of one core",
+               f"{cpu_here / window * 100:.0f}%"),
+        Figure(name, "  runs of the window ended other than completed", f"{other}"),
+        Figure(name, "  warm-up / the last in flight drained in", f"{warm_up} / {drained}"),
+    ]  # fmt: skip
+
+
+async def _burst(world: ReviewWorld) -> list[Figure]:
     opened = [world.open_pull_request() for _ in range(CONCURRENT)]
     numbers = [number for number, _ in opened]
     calls_before = len(world.model_hits.hits)
@@ -144,22 +373,18 @@ async def _concurrency(world: ReviewWorld) -> list[Figure]:
     machine = _busy_share(machine_before, _machine_busy())
     model = world.model_hits.hits[calls_before:]
     # The most model calls in flight at once: how far the worker let the reviews overlap.
-    edges = sorted([(h.arrived, 1) for h in model] + [(h.answered, -1) for h in model])
-    in_flight = peak = 0
-    for _, step in edges:
-        in_flight += step
-        peak = max(peak, in_flight)
+    _, peak = _model_in_flight(model, started, time.perf_counter())
     first_call = min((h.arrived for h in model), default=started) - started
     ideal = CONCURRENT / MODEL_DELAY
     rate = completed / wall
-    name = "review concurrency"
+    name = "review burst"
     measured = f"{wall:.2f}" if elapsed is not None else f"> {wall:.0f} ({completed} done)"
     return [
-        Figure(name, f"{CONCURRENT} reviews at once, model {MODEL_DELAY:.0f} s/call: wall (s)",
-               measured),
+        Figure(name, f"{CONCURRENT} reviews delivered at once, model {MODEL_DELAY:.0f} s/call: "
+               "wall to the last completed (s)", measured),
         Figure(name, "reviews/s (one worker process)", f"{rate:.1f}"),
-        Figure(name, f"% of ideal ({ideal:.0f}/s: all {CONCURRENT} in parallel)",
-               f"{rate / ideal * 100:.0f}%", "≥ 80%"),
+        Figure(name, f"% of ideal ({ideal:.0f}/s; secondary, includes the ramp-up)",
+               f"{rate / ideal * 100:.0f}%"),
         Figure(name, "  model calls / most in flight at once", f"{len(model)} / {peak}"),
         Figure(name, "  all deliveries acknowledged / first model call, after (s)",
                f"{delivered:.2f} / {first_call:.2f}"),
