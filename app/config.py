@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = Field(default=20, ge=1, le=200)
     redis_url: str = DEFAULT_REDIS_URL
+    # How many jobs (reviews, mostly waiting on GitHub and the model) a worker runs at once.
+    # Reviews borrow pooled connections only for short transactions (their run locks share
+    # one dedicated connection), so this can exceed database_pool_size.
+    worker_concurrency: int = Field(default=100, ge=1, le=1000)
 
     github_app_id: int | None = None
     github_private_key: SecretStr | None = None

@@ -1,8 +1,9 @@
-"""What a process builds once and its requests and jobs borrow: engine, sessions, queue."""
+"""What a process builds once and its requests and jobs borrow: engine, sessions, queue,
+run locks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from arq import ArqRedis
@@ -13,6 +14,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.github.client import GitHubApp, app_is_configured
 from app.queue import create_queue
+from app.review.lock import RunLocks
 from reviewers.providers.transport import SharedTransport
 
 
@@ -26,6 +28,12 @@ class Resources:
     github_app: GitHubApp | None
     # One connection pool and TLS context for every model call of the process.
     model_transport: SharedTransport
+    # The advisory locks of the runs this process executes, all on one connection (opened on
+    # first use, so a process that runs no reviews never opens it).
+    run_locks: RunLocks = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.run_locks = RunLocks(self.engine)
 
     @classmethod
     async def build(cls, settings: Settings) -> Resources:
@@ -46,6 +54,7 @@ class Resources:
             await self.github_app.aclose()
         await self.model_transport.close_for_good()
         await self.queue.aclose()
+        await self.run_locks.close()
         await self.engine.dispose()
 
 

@@ -19,7 +19,6 @@ from app.db import SystemContext, system_session, unscoped_session
 from app.github.processing import process_delivery
 from app.models import Run, RunStatus
 from app.queue import JobBuffer
-from app.review.lock import run_lock
 from app.runs.service import REVIEW_JOB
 
 if TYPE_CHECKING:
@@ -40,8 +39,9 @@ class SweepReport:
 async def _resume_if_abandoned(resources: Resources, run_id: uuid.UUID, jobs: JobBuffer) -> None:
     """A `running` run whose lock nobody holds lost its worker (killed, OOM, host gone).
     arq would re-run that job only after its timeout; resume it now under a new job id (the
-    run lock still guarantees one executor, and the old job finds the run finished)."""
-    async with run_lock(resources.engine, run_id) as free:
+    run lock still guarantees one executor, and the old job finds the run finished). A run
+    this very process executes is not abandoned: `hold` says False for it too."""
+    async with resources.run_locks.hold(run_id) as free:
         if not free:
             return
         async with system_session(resources.sessionmaker, SystemContext.SWEEPER) as session:

@@ -115,7 +115,7 @@ def create_worker(
         # Job ids are dedupe keys (a run id, a delivery id): keeping results would block
         # the same id from being queued again for an hour.
         keep_result=0,
-        max_jobs=20,
+        max_jobs=settings.worker_concurrency,
         # A review is two hops (delivery, then run): arq's default 0.5 s poll would add up to
         # a second of latency; 0.1 s costs a few ms of CPU a second when idle.
         poll_delay=0.1,
