@@ -46,9 +46,14 @@ async def acknowledge_command_job(ctx: dict[str, Any], inbox_id: int, content: s
         raise Retry(defer=timedelta(seconds=10 * ctx["job_try"])) from None
 
 
-async def review_run_job(ctx: dict[str, Any], run_id: str) -> str:
+async def review_run_job(ctx: dict[str, Any], run_id: str, workspace_id: str | None = None) -> str:
     try:
-        return await review_run(_resources(ctx), uuid.UUID(run_id), attempt=ctx["job_try"])
+        return await review_run(
+            _resources(ctx),
+            uuid.UUID(run_id),
+            attempt=ctx["job_try"],
+            workspace_id=uuid.UUID(workspace_id) if workspace_id else None,
+        )
     except ReviewRetry as retry:
         raise Retry(defer=retry.delay) from None
 

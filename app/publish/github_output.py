@@ -2,7 +2,9 @@
 
 Each write first looks for what an earlier attempt of the same run already posted (the
 check run's external_id, a hidden marker in the review and summary bodies), so a worker that
-crashed after posting and before committing never posts twice.
+crashed after posting and before committing never posts twice. The first execution of a run
+(`fresh`) skips the looks for the check run and the review: nothing of the run can be on
+GitHub before it starts. The summary is looked for always: it belongs to the PR, not the run.
 """
 
 from __future__ import annotations
@@ -45,11 +47,22 @@ async def _call(github: GitHub[Any], doing: str, method: str, url: str, **kwargs
     return raw(response) if response.content else None
 
 
+@dataclass
+class _CheckRunState:
+    completed: bool
+    annotations: int
+
+
 class Repo:
-    def __init__(self, github: GitHub[Any], full_name: str, identity: AppIdentity) -> None:
+    def __init__(
+        self, github: GitHub[Any], full_name: str, identity: AppIdentity, *, fresh: bool = False
+    ) -> None:
         self.github = github
         self.path = f"/repos/{full_name}"
         self.identity = identity
+        self.fresh = fresh
+        # Check runs this object created or wrote to: their state needs no reading back.
+        self._check_runs: dict[int, _CheckRunState] = {}
 
     # -- check run -----------------------------------------------------------------------
 
@@ -67,9 +80,10 @@ class Repo:
         return None
 
     async def start_check_run(self, head_sha: str, run_id: uuid.UUID) -> dict[str, Any]:
-        existing = await self.find_check_run(head_sha, run_id)
-        if existing is not None:
-            return existing
+        if not self.fresh:
+            existing = await self.find_check_run(head_sha, run_id)
+            if existing is not None:
+                return existing
         created = await _call(
             self.github,
             "creating the check run",
@@ -83,6 +97,7 @@ class Repo:
                 "output": {"title": "Reviewing", "summary": "Sentinel is reviewing this commit."},
             },
         )
+        self._check_runs[int(created["id"])] = _CheckRunState(completed=False, annotations=0)
         return created
 
     async def complete_check_run(
@@ -97,11 +112,17 @@ class Repo:
         """Annotations go 50 a request (GitHub appends them); the last request completes the
         run. On a retry, annotations GitHub already holds are not sent again."""
         url = f"{self.path}/check-runs/{check_run['id']}"
-        current = await _call(self.github, "reading the check run", "GET", url)
-        if current.get("status") == "completed":
+        state = self._check_runs.get(int(check_run["id"]))
+        if state is None:
+            current = await _call(self.github, "reading the check run", "GET", url)
+            state = _CheckRunState(
+                completed=current.get("status") == "completed",
+                annotations=int((current.get("output") or {}).get("annotations_count") or 0),
+            )
+            self._check_runs[int(check_run["id"])] = state
+        if state.completed:
             return
-        already = int((current.get("output") or {}).get("annotations_count") or 0)
-        remaining = annotations[already:]
+        remaining = annotations[state.annotations :]
         output = {"title": title, "summary": summary}
         while len(remaining) > ANNOTATIONS_PER_REQUEST:
             batch, remaining = (
@@ -115,6 +136,7 @@ class Repo:
                 url,
                 json={"output": {**output, "annotations": batch}},
             )
+            state.annotations += len(batch)
         await _call(
             self.github,
             "completing the check run",
@@ -126,6 +148,8 @@ class Repo:
                 "output": {**output, "annotations": remaining},
             },
         )
+        state.completed = True
+        state.annotations += len(remaining)
 
     # -- review --------------------------------------------------------------------------
 
@@ -157,9 +181,10 @@ class Repo:
         comments: list[dict[str, object]],
     ) -> dict[str, Any]:
         """One review with every inline comment, in one request (or the one posted before)."""
-        existing = await self.find_review(number, run_id)
-        if existing is not None:
-            return existing
+        if not self.fresh:
+            existing = await self.find_review(number, run_id)
+            if existing is not None:
+                return existing
         posted = await _call(
             self.github,
             "posting the review",

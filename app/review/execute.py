@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Actor, record_audit_event
 from app.db import tenant_session
 from app.github.client import web_host
-from app.github.provider import github_provider_id
-from app.models import Installation, Repository, Run, RunStatus
+from app.models import Finding, Installation, ProviderKey, Repository, Run, RunStatus
 from app.policy.resolve import PolicySnapshot
 from app.publish.github_output import Repo
 from app.publish.render import (
@@ -40,6 +40,7 @@ from app.review.provider_setup import StopAwareProvider, choose_key, open_provid
 from app.review.store import (
     findings_of_run,
     from_row,
+    insert_findings,
     latest_reviewed_head,
     posted_fingerprints,
     record_annotations,
@@ -61,6 +62,34 @@ log = structlog.get_logger(__name__)
 INCREMENTAL_TRIGGERS = frozenset({"pull_request.synchronize", "issue_comment.review"})
 
 
+@dataclass(frozen=True)
+class ReviewInputs:
+    """What the review reads from the database before it starts, in one transaction."""
+
+    # The head of the PR's last completed review (incremental runs only).
+    since_head: str | None
+    # Findings an earlier attempt of this run already stored (then the model is not called).
+    stored_findings: list[Finding]
+    # The workspace's model key for this run; None: the static reviewer runs alone.
+    key: ProviderKey | None
+
+
+async def load_review_inputs(
+    session: AsyncSession, run: Run, snapshot: PolicySnapshot
+) -> ReviewInputs:
+    workspace_id = run.workspace_id
+    since: str | None = None
+    if run.trigger in INCREMENTAL_TRIGGERS and snapshot.review.incremental:
+        since = await latest_reviewed_head(
+            session, workspace_id, run.repository_id, run.pull_request_number, run.head_sha
+        )
+    return ReviewInputs(
+        since_head=since,
+        stored_findings=await findings_of_run(session, workspace_id, run.id),
+        key=await choose_key(session, workspace_id, snapshot.provider),
+    )
+
+
 @dataclass
 class ReviewPlan:
     run: Run
@@ -71,25 +100,22 @@ class ReviewPlan:
     repo: Repo
     github: Any
     check_run: dict[str, Any]
+    inputs: ReviewInputs
 
     @property
     def workspace_id(self) -> uuid.UUID:
         return self.run.workspace_id
 
 
-async def _files(resources: Resources, plan: ReviewPlan) -> tuple[list[dict[str, Any]], str]:
+async def _files(plan: ReviewPlan) -> tuple[list[dict[str, Any]], str]:
     """The files to review and a description of the mode (full or since which head)."""
     owner, _, name = plan.repository.name.partition("/")
     run = plan.run
-    if run.trigger in INCREMENTAL_TRIGGERS and plan.snapshot.review.incremental:
-        async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-            since = await latest_reviewed_head(
-                session, plan.workspace_id, run.repository_id, run.pull_request_number, run.head_sha
-            )
-        if since is not None:
-            files = await fetch_compare_files(plan.github, owner, name, since, run.head_sha)
-            if files is not None:
-                return files, f"changes since {since[:12]}"
+    since = plan.inputs.since_head
+    if since is not None:
+        files = await fetch_compare_files(plan.github, owner, name, since, run.head_sha)
+        if files is not None:
+            return files, f"changes since {since[:12]}"
     files = await fetch_pull_request_files(plan.github, owner, name, run.pull_request_number)
     return files, "full review"
 
@@ -109,8 +135,7 @@ async def _run_reviewers(
     resources: Resources, plan: ReviewPlan, files: list[FileDiff]
 ) -> tuple[ReviewResult, str | None, str | None, list[str]]:
     """(result, provider, model, secrets that must never be posted)."""
-    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        key = await choose_key(session, plan.workspace_id, plan.snapshot.provider)
+    key = plan.inputs.key
     context = PullRequestContext(
         title=plan.pull.title, body=plan.pull.body, commit_messages=plan.pull.commit_messages
     )
@@ -183,39 +208,17 @@ def _place(
     return placed, len(stored) - len(fresh)
 
 
-async def ensure_still_running(
-    resources: Resources, workspace_id: uuid.UUID, run_id: uuid.UUID
-) -> None:
-    """Raise RunStopped when the run was superseded or cancelled meanwhile (a push, a pause,
-    a closed PR, an uninstall): nothing more is stored, posted or billed for it."""
-    async with tenant_session(resources.sessionmaker, workspace_id) as session:
-        status = (
-            await session.execute(
-                RunRepository(session, workspace_id).select(Run.status).where(Run.id == run_id)
-            )
-        ).scalar_one_or_none()
-    if status != RunStatus.RUNNING:
-        raise RunStopped(f"run is {status}")
-
-
 async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     run = plan.run
-    raw_files, mode = await _files(resources, plan)
+    raw_files, mode = await _files(plan)
     parsed = [parse_github_file(entry) for entry in raw_files]
     files, over_limit = _limit_files(
         parsed, plan.snapshot.limits.files_per_review, plan.snapshot.plan
     )
-
-    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        existing = await findings_of_run(session, plan.workspace_id, run.id)
-        done = bool((run.metrics or {}).get("reviewed")) or bool(existing)
-    provider_name: str | None = None
-    model_name: str | None = None
-    secrets: list[str] = []
     metrics: dict[str, Any] = dict(run.metrics or {})
-    if not done:
+    stored = plan.inputs.stored_findings
+    if not (metrics.get("reviewed") or stored):
         result, provider_name, model_name, secrets = await _run_reviewers(resources, plan, files)
-        await ensure_still_running(resources, plan.workspace_id, run.id)
         metrics.update(
             reviewed=True,
             provider=provider_name,
@@ -232,49 +235,65 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
             chunks_failed=[c.reason for c in result.chunks if not c.ok],
             policy_hash=plan.snapshot.digest,
         )
-        async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-            for finding in result.findings:
-                session.add(
-                    to_row(
-                        plan.workspace_id,
-                        run.id,
-                        finding,
-                        {
-                            "prompt_version": result.prompt_version,
-                            "provider": provider_name,
-                            "model": model_name,
-                        },
-                    )
-                )
-            await session.execute(
-                RunRepository(session, plan.workspace_id)
-                .update()
-                .where(Run.id == run.id, Run.status == RunStatus.RUNNING)
-                .values(metrics=metrics)
-            )
-            await session.flush()
-            existing = await findings_of_run(session, plan.workspace_id, run.id)
+        about = {"prompt_version": result.prompt_version, "provider": provider_name,
+                 "model": model_name}  # fmt: skip
+        stored = [to_row(plan.workspace_id, run.id, f, about) for f in result.findings]
+        already = await _store_findings(resources, plan, stored, metrics)
     else:
-        provider_name, model_name = metrics.get("provider"), metrics.get("model")
+        secrets = []
+        already = await _still_running_and_posted(resources, plan)
+    await _publish_and_finish(resources, plan, stored, already, files, metrics, secrets)
 
-    await ensure_still_running(resources, plan.workspace_id, run.id)
-    await _publish_and_finish(resources, plan, existing, files, metrics, secrets)
+
+async def _store_findings(
+    resources: Resources, plan: ReviewPlan, rows: list[Finding], metrics: dict[str, Any]
+) -> set[str]:
+    """One transaction: the findings and metrics stored, only while the run is still
+    wanted (a push, a pause or a closed PR meanwhile: nothing is stored, posted or billed);
+    returns the fingerprints earlier runs of the PR posted."""
+    run = plan.run
+    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+        wanted = await session.execute(
+            RunRepository(session, plan.workspace_id)
+            .update()
+            .where(Run.id == run.id, Run.status == RunStatus.RUNNING)
+            .values(metrics=metrics)
+            .returning(Run.id)
+        )
+        if wanted.first() is None:
+            raise RunStopped("the run was stopped while it was reviewed")
+        await insert_findings(session, rows)
+        return await posted_fingerprints(
+            session, plan.workspace_id, run.repository_id, run.pull_request_number, run.id
+        )
+
+
+async def _still_running_and_posted(resources: Resources, plan: ReviewPlan) -> set[str]:
+    run = plan.run
+    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
+        status = (
+            await session.execute(
+                RunRepository(session, plan.workspace_id).select(Run.status).where(Run.id == run.id)
+            )
+        ).scalar_one_or_none()
+        if status != RunStatus.RUNNING:
+            raise RunStopped(f"run is {status}")
+        return await posted_fingerprints(
+            session, plan.workspace_id, run.repository_id, run.pull_request_number, run.id
+        )
 
 
 async def _publish_and_finish(
     resources: Resources,
     plan: ReviewPlan,
-    stored_rows: list[Any],
+    stored_rows: list[Finding],
+    already: set[str],
     files: list[FileDiff],
     metrics: dict[str, Any],
     secrets: list[str],
 ) -> None:
     run = plan.run
     host = web_host(resources.settings)
-    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        already = await posted_fingerprints(
-            session, plan.workspace_id, run.repository_id, run.pull_request_number, run.id
-        )
     stored = [(row.id, from_row(row)) for row in stored_rows]
     placed, repeated = _place(stored, files, already, plan.snapshot.review.max_comments or 0)
     facts = RunFacts(
@@ -332,7 +351,6 @@ async def _publish_and_finish(
         summary_comment = await plan.repo.upsert_summary(run.pull_request_number, full_summary)
 
     async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        provider_id = await github_provider_id(session)
         rows: list[tuple[uuid.UUID, str, str | None]] = []
         for item in placed:
             if item.inline and review_id is not None:
@@ -341,7 +359,7 @@ async def _publish_and_finish(
                 rows.append((item.finding_id, "check_annotation", str(plan.check_run["id"])))
             elif not item.inline and summary_comment is not None:
                 rows.append((item.finding_id, "summary", str(summary_comment["id"])))
-        await record_annotations(session, plan.workspace_id, provider_id, rows)
+        await record_annotations(session, plan.workspace_id, rows)
         for where in blocked:
             await record_audit_event(
                 session,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.backoff import backoff
 from app.db import SystemContext, system_session, tenant_session
@@ -25,16 +26,15 @@ from app.github.client import web_host
 from app.github.repositories import InstallationRepository, RepositoryRepository
 from app.models import Installation, Repository, Run, RunStatus, UsageRecord
 from app.models.review import TERMINAL_RUN_STATUSES
-from app.policy.resolve import REPOSITORY_FILE, PolicySnapshot, resolve_snapshot
+from app.policy.resolve import REPOSITORY_FILE, resolve_snapshot
 from app.publish.github_output import AppIdentity, Repo
 from app.publish.render import failure_output
 from app.review.errors import PermanentError, RunStopped, TransientError
-from app.review.execute import ReviewPlan, execute_review
+from app.review.execute import ReviewPlan, execute_review, load_review_inputs
 from app.review.github_source import (
     fetch_pull_request,
     fetch_repository_file,
 )
-from app.review.lock import run_lock
 from app.runs.repository import RunRepository
 from app.usage.records import UsageRepository
 from app.worker_metrics import RETRIES, RUN_DURATION, RUN_QUEUE_WAIT, RUNS_FINISHED
@@ -54,6 +54,9 @@ class RunContext:
     run: Run
     repository: Repository
     installation: Installation
+    # No executor has started this run before: nothing of it can be on GitHub yet, so the
+    # look-before-posting reads (check run, review) are skipped.
+    first_execution: bool
 
     @property
     def workspace_id(self) -> uuid.UUID:
@@ -73,26 +76,47 @@ def retry_delay(attempt: int, retry_after: timedelta | None) -> timedelta:
 
 
 async def _workspace_of(resources: Resources, run_id: uuid.UUID) -> uuid.UUID | None:
+    """For jobs queued without their workspace (by an earlier version)."""
     async with system_session(resources.sessionmaker, SystemContext.RUN_LOOKUP) as session:
         return (
             await session.execute(select(Run.workspace_id).where(Run.id == run_id))
         ).scalar_one_or_none()
 
 
-async def _load(resources: Resources, workspace_id: uuid.UUID, run_id: uuid.UUID) -> RunContext:
+async def _claim(
+    resources: Resources, workspace_id: uuid.UUID, run_id: uuid.UUID
+) -> RunContext | str:
+    """One transaction: the run, its repository and installation, and the run marked
+    `running`. Returns what happened in a word instead when there is nothing to do."""
     async with tenant_session(resources.sessionmaker, workspace_id) as session:
-        run = (
-            await session.execute(
-                RunRepository(session, workspace_id).select().where(Run.id == run_id)
-            )
-        ).scalar_one()
+        runs = RunRepository(session, workspace_id)
+        run = (await session.execute(runs.select().where(Run.id == run_id))).scalar_one_or_none()
+        if run is None:
+            return "missing"
+        if run.status in TERMINAL_RUN_STATUSES:
+            return run.status
         repository = await RepositoryRepository(session, workspace_id).get(run.repository_id)
         installation = await InstallationRepository(session, workspace_id).get(
             repository.installation_id if repository else None
         )
         if repository is None or installation is None:
             raise LookupError(f"run {run_id} lost its repository or installation")
-    return RunContext(run, repository, installation)
+        ctx = RunContext(run, repository, installation, first_execution=run.started_at is None)
+        if resources.github_app is None:
+            return ctx  # failed by the caller, with the reason
+        claimed = await session.execute(
+            runs.update()
+            .where(Run.id == run_id, Run.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
+            .values(
+                status=RunStatus.RUNNING,
+                status_reason=None,
+                started_at=func.coalesce(Run.started_at, func.now()),
+            )
+            .returning(Run.id)
+        )
+        if claimed.first() is None:
+            return "finished"
+    return ctx
 
 
 async def _transition(
@@ -122,25 +146,14 @@ async def _transition(
         return result.first() is not None
 
 
-async def _store_snapshot(resources: Resources, ctx: RunContext, snapshot: PolicySnapshot) -> None:
-    async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
-        await session.execute(
-            RunRepository(session, ctx.workspace_id)
-            .update()
-            .where(Run.id == ctx.run.id)
-            .values(policy_snapshot=snapshot.stored())
-        )
-
-
-async def _reviews_this_month(resources: Resources, workspace_id: uuid.UUID) -> int:
+async def _reviews_this_month(session: AsyncSession, workspace_id: uuid.UUID) -> int:
     month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    async with tenant_session(resources.sessionmaker, workspace_id) as session:
-        statement = (
-            UsageRepository(session, workspace_id)
-            .select(func.count())
-            .where(UsageRecord.type == "review", UsageRecord.created_at >= month_start)
-        )
-        return int((await session.execute(statement)).scalar_one())
+    statement = (
+        UsageRepository(session, workspace_id)
+        .select(func.count())
+        .where(UsageRecord.type == "review", UsageRecord.created_at >= month_start)
+    )
+    return int((await session.execute(statement)).scalar_one())
 
 
 def _identity(resources: Resources) -> AppIdentity:
@@ -148,27 +161,38 @@ def _identity(resources: Resources) -> AppIdentity:
     return AppIdentity(app_id=settings.github_app_id, bot_login=f"{settings.app_slug}[bot]")
 
 
-async def review_run(resources: Resources, run_id: uuid.UUID, *, attempt: int = 1) -> str:
-    """Run the review; returns what happened in a word. Raises Retry to be re-queued."""
+async def review_run(
+    resources: Resources,
+    run_id: uuid.UUID,
+    *,
+    attempt: int = 1,
+    workspace_id: uuid.UUID | None = None,
+) -> str:
+    """Run the review; returns what happened in a word. Raises Retry to be re-queued.
+    `workspace_id` comes with the job (it saves a lookup); the run must belong to it."""
     started = time.monotonic()
-    outcome = await _review_run(resources, run_id, attempt)
+    outcome = await _review_run(resources, run_id, attempt, workspace_id)
     if outcome in {status.value for status in TERMINAL_RUN_STATUSES}:
         RUNS_FINISHED.labels(outcome).inc()
         RUN_DURATION.observe(time.monotonic() - started)
     return outcome
 
 
-async def _review_run(resources: Resources, run_id: uuid.UUID, attempt: int) -> str:
-    workspace_id = await _workspace_of(resources, run_id)
+async def _review_run(
+    resources: Resources, run_id: uuid.UUID, attempt: int, workspace_id: uuid.UUID | None
+) -> str:
     if workspace_id is None:
-        return "missing"
-    async with run_lock(resources.engine, run_id) as held:
+        workspace_id = await _workspace_of(resources, run_id)
+        if workspace_id is None:
+            return "missing"
+    async with resources.run_locks.hold(run_id) as held:
         if not held:
             return "busy"  # another executor has it; this copy of the job does nothing
-        ctx = await _load(resources, workspace_id, run_id)
+        claimed = await _claim(resources, workspace_id, run_id)
+        if isinstance(claimed, str):
+            return claimed
+        ctx = claimed
         bound = log.bind(run_id=str(run_id), workspace_id=str(workspace_id))
-        if ctx.run.status in TERMINAL_RUN_STATUSES:
-            return ctx.run.status
         if resources.github_app is None:
             await _transition(
                 resources,
@@ -178,14 +202,12 @@ async def _review_run(resources: Resources, run_id: uuid.UUID, attempt: int) -> 
                 "SENTINEL_GITHUB_PRIVATE_KEY): Sentinel cannot read or comment on the PR",
             )
             return "failed"
-        if not await _transition(resources, ctx, RunStatus.RUNNING, None):
-            return "finished"
         if attempt == 1:
             RUN_QUEUE_WAIT.observe(
                 max(0.0, (datetime.now(UTC) - ctx.run.created_at).total_seconds())
             )
         github = resources.github_app.for_installation(ctx.installation.external_id)
-        repo = Repo(github, ctx.repository.name, _identity(resources))
+        repo = Repo(github, ctx.repository.name, _identity(resources), fresh=ctx.first_execution)
         check_run: dict[str, Any] | None = None
         try:
             check_run = await repo.start_check_run(ctx.run.head_sha, run_id)
@@ -313,15 +335,25 @@ async def _review(
         snapshot = await resolve_snapshot(
             session, ctx.workspace_id, ctx.repository.id, repository_file
         )
-    await _store_snapshot(resources, ctx, snapshot)
+        # Frozen on the run before any model call: every comment traces back to it.
+        await session.execute(
+            RunRepository(session, ctx.workspace_id)
+            .update()
+            .where(Run.id == ctx.run.id)
+            .values(policy_snapshot=snapshot.stored())
+        )
+        limit = snapshot.limits.reviews_per_month
+        used_up = (
+            limit is not None and await _reviews_this_month(session, ctx.workspace_id) >= limit
+        )
+        inputs = await load_review_inputs(session, ctx.run, snapshot)
 
     if not snapshot.review.enabled:
         return await _end_early(
             resources, ctx, repo, check_run, RunStatus.SKIPPED,
             f"reviews are turned off ({snapshot.sources.get('enabled', 'policy')})",
         )  # fmt: skip
-    limit = snapshot.limits.reviews_per_month
-    if limit is not None and await _reviews_this_month(resources, ctx.workspace_id) >= limit:
+    if used_up:
         return await _end_early(
             resources, ctx, repo, check_run, RunStatus.SKIPPED,
             f"the workspace's {snapshot.plan} plan includes {limit} reviews a month and they "
@@ -339,6 +371,7 @@ async def _review(
             repo=repo,
             github=github,
             check_run=check_run,
+            inputs=inputs,
         ),
     )
     return "completed"

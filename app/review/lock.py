@@ -206,22 +206,3 @@ class RunLocks:
         )
         with suppress(*CONNECTION_ERRORS):
             await connection.close()
-
-
-# Deprecated: job.py moves to resources.run_locks.hold; delete this then.
-@asynccontextmanager
-async def run_lock(engine: AsyncEngine, run_id: uuid.UUID) -> AsyncIterator[bool]:
-    """Yields True when this process holds the run; False when another executor does."""
-    key = lock_key(run_id)
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        held = bool(
-            (
-                await autocommit.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-            ).scalar_one()
-        )
-        try:
-            yield held
-        finally:
-            if held:
-                await autocommit.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})

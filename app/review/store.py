@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Annotation, Finding, Run
+from app.github.provider import GITHUB
+from app.models import Annotation, Finding, Provider, Run
 from app.repository import WorkspaceRepository
 from app.runs.repository import RunRepository
 from reviewers.config import Category, Severity
@@ -97,10 +99,25 @@ async def posted_fingerprints(
     return {value for value in (await session.execute(statement)).scalars() if value}
 
 
+async def insert_findings(session: AsyncSession, rows: list[Finding]) -> None:
+    """Built by `to_row` (ids and all), written in one statement."""
+    if not rows:
+        return
+    columns = [column.key for column in Finding.__table__.columns if column.key != "created_at"]
+    await session.execute(
+        insert(Finding).values(
+            [{key: getattr(row, _attribute(key)) for key in columns} for row in rows]
+        )
+    )
+
+
+def _attribute(column: str) -> str:
+    return "metadata_" if column == "metadata" else column
+
+
 async def record_annotations(
     session: AsyncSession,
     workspace_id: uuid.UUID,
-    provider_id: uuid.UUID,
     rows: list[tuple[uuid.UUID, str, str | None]],
 ) -> None:
     """(finding id, type, external id) — once each, however often the job runs."""
@@ -113,7 +130,10 @@ async def record_annotations(
                 {
                     "workspace_id": workspace_id,
                     "finding_id": finding_id,
-                    "provider_id": provider_id,
+                    # The `github` reference row, looked up by the same statement.
+                    "provider_id": select(Provider.id)
+                    .where(Provider.slug == GITHUB)
+                    .scalar_subquery(),
                     "type": kind,
                     "external_id": external_id,
                 }

@@ -21,8 +21,9 @@ def external_reference(repository: Repository, number: int, head_sha: str) -> st
 
 
 def enqueue_review(jobs: JobBuffer, run: Run) -> None:
-    # The job id is the run id: a run is queued at most once however often it is sent.
-    jobs.add(REVIEW_JOB, str(run.id), job_id=str(run.id))
+    # The job id is the run id: a run is queued at most once however often it is sent. The
+    # workspace comes along to spare the job a lookup; the job reads the run in it only.
+    jobs.add(REVIEW_JOB, str(run.id), str(run.workspace_id), job_id=str(run.id))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ async def installed(hook: Hook, world: GitHubWorld) -> None:
 
 async def _runs(hook: Hook) -> list[dict[str, object]]:
     return await hook.rows(
-        "SELECT id, status, status_reason, kind, trigger, head_sha, external_reference "
+        "SELECT id, workspace_id, status, status_reason, kind, trigger, head_sha, "
+        "external_reference "
         "FROM runs ORDER BY created_at"
     )
 
@@ -41,7 +42,7 @@ async def test_review_events_queue_one_run(hook: Hook, world: GitHubWorld, actio
     assert run["external_reference"] == f"{world.full_name}#2@{HEAD_1}"
     assert await queued_job(hook.resources.queue, str(run["id"])) == (
         "review_run",
-        [str(run["id"])],
+        [str(run["id"]), str(run["workspace_id"])],
     )
     (pull_request,) = await hook.rows("SELECT number, head_sha, state FROM pull_requests")
     assert pull_request == {"number": 2, "head_sha": HEAD_1, "state": "open"}

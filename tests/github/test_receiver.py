@@ -175,11 +175,11 @@ async def test_redis_down_acknowledges_and_enqueues_once_redis_is_back(
     await resources.queue.flushdb()
     report = await sweep(resources, grace=timedelta(0))
     assert report.deliveries_processed == 1
-    runs = await hook.rows("SELECT id, status FROM runs")
+    runs = await hook.rows("SELECT id, workspace_id, status FROM runs")
     assert len(runs) == 1
     assert runs[0]["status"] == "queued"
     job = await queued_job(resources.queue, str(runs[0]["id"]))
-    assert job == ("review_run", [str(runs[0]["id"])])
+    assert job == ("review_run", [str(runs[0]["id"]), str(runs[0]["workspace_id"])])
 
 
 async def test_redis_wiped_loses_no_run(
