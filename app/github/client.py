@@ -1,8 +1,9 @@
 """Talking to GitHub as the App (JWT) or as one of its installations (installation token).
 
-One client per process. Tokens are cached in Redis by githubkit, shared by every worker,
-until shortly before they expire; HTTP response caching is off (PR content stays out of
-Redis). githubkit's own retries are off: the worker decides what to retry and when.
+One client per process. githubkit caches tokens until shortly before they expire, in Redis
+(shared by every worker) behind a process-local tier (no Redis round trip per request; see
+token_cache); HTTP response caching is off (PR content stays out of Redis). githubkit's own
+retries are off: the worker decides what to retry and when.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from urllib.parse import urlsplit
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub
-from githubkit.cache import AsyncRedisCacheStrategy
 from redis.asyncio import Redis
 
 from app.config import ConfigError, Settings
+from app.github.token_cache import TieredTokenCacheStrategy
 
 TOKEN_CACHE_PREFIX = "sentinel:github"  # noqa: S105 - a key prefix, not a secret
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -71,6 +72,7 @@ class GitHubApp:
         self.settings = settings
         self.redis = redis
         self._transport = _SharedTransport(retries=0)
+        self.token_cache = TieredTokenCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
 
     async def aclose(self) -> None:
         await self._transport.close_for_good()
@@ -84,7 +86,7 @@ class GitHubApp:
             base_url=self.settings.github_api_url,
             auto_retry=False,
             http_cache=False,
-            cache_strategy=AsyncRedisCacheStrategy(self.redis, prefix=TOKEN_CACHE_PREFIX),
+            cache_strategy=self.token_cache,
             timeout=REQUEST_TIMEOUT_SECONDS,
             user_agent="Sentinel",
             async_transport=self._transport,
@@ -92,13 +94,13 @@ class GitHubApp:
 
     async def forget_installation_token(self, installation_id: int) -> None:
         """Drop a cached installation token GitHub no longer accepts (revoked, or minted by
-        another key), so the next request mints a fresh one."""
+        another key), from Redis and from this process's memory, so the next request mints a
+        fresh one. Another process drops its copy in memory within token_cache.MEMORY_TTL,
+        or at once if it forgets the token too."""
         app_id = self.settings.github_app_id
-        pattern = (
-            f"{TOKEN_CACHE_PREFIX}:githubkit:auth:app:{app_id}:installation:{installation_id}:*"
+        await self.token_cache.cache.forget(
+            f"githubkit:auth:app:{app_id}:installation:{installation_id}:"
         )
-        async for key in self.redis.scan_iter(match=pattern, count=100):
-            await self.redis.delete(key)
 
     def for_installation(self, installation_id: int) -> GitHub[Any]:
         app = self.as_app
