@@ -57,8 +57,15 @@ class SystemContext(StrEnum):
     OPERATOR_CLI = "operator-cli"
 
 
-def create_engine(settings: Settings, *, runtime_role: bool = True, **kwargs: Any) -> AsyncEngine:
-    """An engine for the service. With `runtime_role`, every connection runs as RUNTIME_ROLE."""
+def create_engine(
+    settings: Settings, *, runtime_role: bool = True, pool_pre_ping: bool = True, **kwargs: Any
+) -> AsyncEngine:
+    """An engine for the service. With `runtime_role`, every connection runs as RUNTIME_ROLE.
+
+    `pool_pre_ping` tests each pooled connection before use (a round trip per transaction),
+    so a request never meets a connection a database restart killed. The worker turns it off:
+    there a dead connection fails one job step, SQLAlchemy then discards the whole pool, and
+    the step is retried (deliveries and runs are resumed from Postgres by the sweeper)."""
     connect_args: dict[str, Any] = {}
     if runtime_role:
         # Set at connection start-up (libpq `options`), before any query can run.
@@ -67,7 +74,7 @@ def create_engine(settings: Settings, *, runtime_role: bool = True, **kwargs: An
         settings.database_url,
         pool_size=kwargs.pop("pool_size", settings.database_pool_size),
         max_overflow=kwargs.pop("max_overflow", settings.database_pool_size),
-        pool_pre_ping=True,
+        pool_pre_ping=pool_pre_ping,
         connect_args=connect_args,
         **kwargs,
     )

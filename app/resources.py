@@ -36,8 +36,8 @@ class Resources:
         self.run_locks = RunLocks(self.engine)
 
     @classmethod
-    async def build(cls, settings: Settings) -> Resources:
-        engine = create_engine(settings)
+    async def build(cls, settings: Settings, *, pool_pre_ping: bool = True) -> Resources:
+        engine = create_engine(settings, pool_pre_ping=pool_pre_ping)
         queue = create_queue(settings)
         github_app = GitHubApp(settings, queue) if app_is_configured(settings) else None
         return cls(

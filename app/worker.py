@@ -72,7 +72,8 @@ async def recover_deliveries_job(ctx: dict[str, Any]) -> None:
 
 def _startup(settings: Settings) -> Any:
     async def startup(ctx: dict[str, Any]) -> None:
-        resources = await Resources.build(settings)
+        # No pre-ping: a round trip per transaction is a tenth of a review's CPU (db.py).
+        resources = await Resources.build(settings, pool_pre_ping=False)
         ctx["resources"] = resources
         # A worker starting may follow an outage: take up everything that is due at once.
         await sweep(resources, grace=timedelta(0))
@@ -86,6 +87,20 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
         await resources.close()
 
 
+class SentinelWorker(Worker):
+    """arq's worker, minus the Redis round trips for jobs it is running itself.
+
+    arq keeps a job in the queue until it finishes, and every poll (ten a second) checks each
+    job id in the queue with a WATCH, an EXISTS and a ZSCORE before it finds it in progress:
+    with 50 reviews running, 2,000 round trips a second, a fifth of the worker's CPU. A job
+    whose task is still running in this process is skipped without asking Redis; everything
+    else (jobs of other workers, retries, new jobs) goes through arq's checks unchanged."""
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        running_here = {job_id for job_id, task in self.tasks.items() if not task.done()}
+        await super().start_jobs([j for j in job_ids if j.decode() not in running_here])
+
+
 FUNCTIONS: list[Function] = [
     func(process_delivery_job, name="process_delivery", max_tries=1),
     func(acknowledge_command_job, name="acknowledge_command"),
@@ -97,7 +112,7 @@ FUNCTIONS: list[Function] = [
 def create_worker(
     settings: Settings, *, burst: bool = False, functions: list[Function] | None = None
 ) -> Worker:
-    return Worker(
+    return SentinelWorker(
         functions=functions if functions is not None else FUNCTIONS,
         cron_jobs=[
             cron(sweep_job, name="sweep", second={0, 30}, unique=True),

@@ -16,6 +16,11 @@ SENTINEL_DATA_DIR="${SENTINEL_DATA_DIR:-$SENTINEL_ROOT/.data}"
 SENTINEL_PG_PORT="${SENTINEL_PG_PORT:-5432}"
 SENTINEL_REDIS_PORT="${SENTINEL_REDIS_PORT:-6379}"
 export SENTINEL_DATA_DIR SENTINEL_PG_PORT SENTINEL_REDIS_PORT
+# Compiled bytecode under .data/, also where the environment says not to write any: every
+# `sentinel` process the tests and benchmarks start otherwise re-compiles the model SDKs
+# (seconds of CPU each).
+unset PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-$SENTINEL_DATA_DIR/pycache}"
 
 # Set to 1 only in the process that started (or adopted) a private server, so a second script
 # running alongside never stops a server it merely connected to.

@@ -40,12 +40,30 @@ def retry_delay(attempts: int) -> timedelta:
     return backoff(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
-async def _load(resources: Resources, inbox_id: int) -> Delivery | None:
-    async with unscoped_session(resources.sessionmaker) as session:
+async def _load(
+    resources: Resources, inbox_id: int
+) -> tuple[Delivery, Route | None, Installation | None] | None:
+    """The delivery, its route and, for a route in a workspace, the installation the payload
+    names (None when unknown): one transaction."""
+    async with system_session(resources.sessionmaker, SystemContext.INSTALLATION_LOOKUP) as session:
         row = await session.get(WebhookDelivery, inbox_id)
         if row is None or row.processed_at is not None:
             return None
-        return Delivery(row.id, row.delivery_id, row.event, row.action, row.payload)
+        delivery = Delivery(row.id, row.delivery_id, row.event, row.action, row.payload)
+        route = route_for(delivery.event, delivery.action)
+        installation = None
+        external_id = _installation_id(delivery)
+        if route is not None and route.scope is Scope.WORKSPACE and external_id is not None:
+            provider_id = await github_provider_id(session)
+            installation = await find_installation(session, provider_id, external_id)
+    return delivery, route, installation
+
+
+def _installation_id(delivery: Delivery) -> int | None:
+    data = delivery.payload.get("installation")
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        return None
+    return int(data["id"])
 
 
 async def _claim(session: AsyncSession, inbox_id: int) -> bool:
@@ -114,16 +132,13 @@ async def _record_failure(resources: Resources, inbox_id: int, error: Exception)
             )
 
 
-async def _installation_of(resources: Resources, delivery: Delivery) -> Installation:
-    installation_data = delivery.payload.get("installation")
-    if not isinstance(installation_data, dict) or "id" not in installation_data:
+def _installation_of(delivery: Delivery, installation: Installation | None) -> Installation:
+    external_id = _installation_id(delivery)
+    if external_id is None:
         raise _NoInstallation("the payload names no installation")
-    async with system_session(resources.sessionmaker, SystemContext.INSTALLATION_LOOKUP) as session:
-        provider_id = await github_provider_id(session)
-        installation = await find_installation(session, provider_id, int(installation_data["id"]))
     if installation is None:
         raise RetryLater(
-            f"installation {installation_data['id']} is not known yet "
+            f"installation {external_id} is not known yet "
             "(its installation.created delivery has not been processed)"
         )
     if installation.deleted_at is not None:
@@ -136,7 +151,11 @@ class _NoInstallation(Exception):
 
 
 async def _run(
-    resources: Resources, delivery: Delivery, route: Route, jobs: JobBuffer
+    resources: Resources,
+    delivery: Delivery,
+    route: Route,
+    found: Installation | None,
+    jobs: JobBuffer,
 ) -> Outcome | None:
     def context(session: AsyncSession) -> IntakeContext:
         return IntakeContext(
@@ -149,7 +168,7 @@ async def _run(
 
     if route.scope is Scope.WORKSPACE:
         try:
-            installation = await _installation_of(resources, delivery)
+            installation = _installation_of(delivery, found)
         except _NoInstallation as reason:
             return await _finish_without_handler(resources, delivery, Outcome.ignored(str(reason)))
         async with tenant_session(resources.sessionmaker, installation.workspace_id) as session:
@@ -191,11 +210,18 @@ async def _finish_without_handler(
 
 async def process_delivery(resources: Resources, inbox_id: int) -> Outcome | None:
     """Process one delivery; None when there was nothing (left) to do."""
-    delivery = await _load(resources, inbox_id)
-    if delivery is None:
+    try:
+        loaded = await _load(resources, inbox_id)
+    except DBAPIError as error:
+        # A connection the database dropped (the worker's pool has no pre-ping): recorded
+        # like any failure, on a fresh connection, and tried again after a backoff.
+        log.warning("delivery.failed", inbox_id=inbox_id, error=_describe(error))
+        await _record_failure(resources, inbox_id, error)
         return None
+    if loaded is None:
+        return None
+    delivery, route, installation = loaded
     bound = log.bind(delivery=delivery.guid, event=delivery.name)
-    route = route_for(delivery.event, delivery.action)
     jobs = JobBuffer()
     try:
         if route is None:
@@ -205,7 +231,7 @@ async def process_delivery(resources: Resources, inbox_id: int) -> Outcome | Non
                 Outcome.ignored(f"{delivery.name} is not an event Sentinel acts on"),
             )
         else:
-            outcome = await _run(resources, delivery, route, jobs)
+            outcome = await _run(resources, delivery, route, installation, jobs)
     except Exception as error:
         bound.warning("delivery.failed", error=_describe(error))
         await _record_failure(resources, inbox_id, error)

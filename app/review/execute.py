@@ -151,8 +151,9 @@ async def _run_reviewers(
         transport=resources.model_transport,
     )
     secret = chosen.api_key.get_secret_value()
+    # The policy snapshot was frozen only while the run was still running (job.py).
     guarded = StopAwareProvider(
-        chosen.provider, resources.sessionmaker, plan.workspace_id, plan.run.id
+        chosen.provider, resources.sessionmaker, plan.workspace_id, plan.run.id, checked=True
     )
     try:
         result = await review(

@@ -335,13 +335,18 @@ async def _review(
         snapshot = await resolve_snapshot(
             session, ctx.workspace_id, ctx.repository.id, repository_file
         )
-        # Frozen on the run before any model call: every comment traces back to it.
-        await session.execute(
+        # Frozen on the run before any model call: every comment traces back to it. Only
+        # while the run is still wanted: this also stands for the check before the first
+        # model call (StopAwareProvider).
+        frozen = await session.execute(
             RunRepository(session, ctx.workspace_id)
             .update()
-            .where(Run.id == ctx.run.id)
+            .where(Run.id == ctx.run.id, Run.status == RunStatus.RUNNING)
             .values(policy_snapshot=snapshot.stored())
+            .returning(Run.id)
         )
+        if frozen.first() is None:
+            raise RunStopped("the run was stopped before it was reviewed")
         limit = snapshot.limits.reviews_per_month
         used_up = (
             limit is not None and await _reviews_this_month(session, ctx.workspace_id) >= limit

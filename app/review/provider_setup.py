@@ -73,7 +73,8 @@ async def open_provider(
 
 
 class StopAwareProvider:
-    """Checks, before every model call, that the run is still wanted."""
+    """Checks, before every model call, that the run is still wanted. `checked=True`: the
+    caller has just checked, so the first call goes ahead without another transaction."""
 
     def __init__(
         self,
@@ -81,6 +82,8 @@ class StopAwareProvider:
         sessionmaker: async_sessionmaker[AsyncSession],
         workspace_id: uuid.UUID,
         run_id: uuid.UUID,
+        *,
+        checked: bool = False,
     ) -> None:
         self.inner = inner
         self.name = inner.name
@@ -89,8 +92,20 @@ class StopAwareProvider:
         self._sessionmaker = sessionmaker
         self._workspace_id = workspace_id
         self._run_id = run_id
+        self._checked = checked
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
+        if self._checked:
+            self._checked = False
+        else:
+            await self._ensure_still_running()
+        with MODEL_LATENCY.labels(self.name).time():
+            response = await self.inner.complete(request)
+        MODEL_TOKENS.labels(self.name, "input").inc(response.input_tokens)
+        MODEL_TOKENS.labels(self.name, "output").inc(response.output_tokens)
+        return response
+
+    async def _ensure_still_running(self) -> None:
         async with tenant_session(self._sessionmaker, self._workspace_id) as session:
             runs = RunRepository(session, self._workspace_id)
             status = (
@@ -98,11 +113,6 @@ class StopAwareProvider:
             ).scalar_one_or_none()
         if status != RunStatus.RUNNING:
             raise RunStopped(f"run is {status}")
-        with MODEL_LATENCY.labels(self.name).time():
-            response = await self.inner.complete(request)
-        MODEL_TOKENS.labels(self.name, "input").inc(response.input_tokens)
-        MODEL_TOKENS.labels(self.name, "output").inc(response.output_tokens)
-        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()

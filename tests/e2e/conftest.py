@@ -65,6 +65,7 @@ MODEL_KEY = "sk-ant-test-e2e-0123456789abcdef"
 MODEL = "claude-sonnet-5-5"
 POLL_SECONDS = 0.1
 DEFAULT_TIMEOUT = 30.0
+PROCESS_START_TIMEOUT = 90.0
 TERMINAL = ("completed", "failed", "skipped", "superseded", "cancelled")
 # arq's keys for a job (arq.constants): present while it is queued/running, and while running.
 JOB_KEY = "arq:job:"
@@ -421,15 +422,18 @@ class E2E:
                 except httpx.TransportError:
                     return False
 
-            await self.eventually(ready, "the api to be ready")
+            await self.eventually(ready, "the api to be ready", within=PROCESS_START_TIMEOUT)
 
     async def start_worker(self) -> None:
         """Start `sentinel worker` and wait until it polls the queue (arq writes its health
         check key on its first poll, after the start-up hook and its sweep)."""
         await self.redis.delete(HEALTH_CHECK_KEY)
         self.worker.start()
+        # Importing the two model SDKs alone takes seconds on a busy 2-core machine.
         await self.eventually(
-            lambda: self.redis.exists(HEALTH_CHECK_KEY), "the worker to start polling"
+            lambda: self.redis.exists(HEALTH_CHECK_KEY),
+            "the worker to start polling",
+            within=PROCESS_START_TIMEOUT,
         )
 
 
