@@ -75,8 +75,9 @@ class ReviewInputs:
 
 
 async def load_review_inputs(
-    session: AsyncSession, run: Run, snapshot: PolicySnapshot
+    session: AsyncSession, run: Run, snapshot: PolicySnapshot, *, first_execution: bool
 ) -> ReviewInputs:
+    """`first_execution`: no executor has started the run before, so it has no findings."""
     workspace_id = run.workspace_id
     since: str | None = None
     if run.trigger in INCREMENTAL_TRIGGERS and snapshot.review.incremental:
@@ -85,7 +86,9 @@ async def load_review_inputs(
         )
     return ReviewInputs(
         since_head=since,
-        stored_findings=await findings_of_run(session, workspace_id, run.id),
+        stored_findings=(
+            [] if first_execution else await findings_of_run(session, workspace_id, run.id)
+        ),
         key=await choose_key(session, workspace_id, snapshot.provider),
     )
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.backoff import backoff
 from app.db import SystemContext, system_session, tenant_session
 from app.github.client import web_host
-from app.github.repositories import InstallationRepository, RepositoryRepository
+from app.github.repositories import RepositoryRepository
 from app.models import Installation, Repository, Run, RunStatus, UsageRecord
 from app.models.review import TERMINAL_RUN_STATUSES
 from app.policy.resolve import REPOSITORY_FILE, resolve_snapshot
@@ -95,12 +95,20 @@ async def _claim(
             return "missing"
         if run.status in TERMINAL_RUN_STATUSES:
             return run.status
-        repository = await RepositoryRepository(session, workspace_id).get(run.repository_id)
-        installation = await InstallationRepository(session, workspace_id).get(
-            repository.installation_id if repository else None
-        )
-        if repository is None or installation is None:
+        found = (
+            await session.execute(
+                RepositoryRepository(session, workspace_id)
+                .select(Repository, Installation)
+                .join(Installation, Installation.id == Repository.installation_id)
+                .where(
+                    Repository.id == run.repository_id,
+                    Installation.workspace_id == workspace_id,
+                )
+            )
+        ).first()
+        if found is None:
             raise LookupError(f"run {run_id} lost its repository or installation")
+        repository, installation = found
         ctx = RunContext(run, repository, installation, first_execution=run.started_at is None)
         if resources.github_app is None:
             return ctx  # failed by the caller, with the reason
@@ -351,7 +359,9 @@ async def _review(
         used_up = (
             limit is not None and await _reviews_this_month(session, ctx.workspace_id) >= limit
         )
-        inputs = await load_review_inputs(session, ctx.run, snapshot)
+        inputs = await load_review_inputs(
+            session, ctx.run, snapshot, first_execution=ctx.first_execution
+        )
 
     if not snapshot.review.enabled:
         return await _end_early(

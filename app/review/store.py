@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,15 +99,25 @@ async def posted_fingerprints(
     return {value for value in (await session.execute(statement)).scalars() if value}
 
 
+# Statements built once: the same statement object with a list of rows is compiled once and
+# sent as one multi-row INSERT (SQLAlchemy's insertmanyvalues), however many rows there are.
+_INSERT_FINDINGS = insert(cast(Table, Finding.__table__))
+_FINDING_COLUMNS = [c.key for c in Finding.__table__.columns if c.key != "created_at"]
+_INSERT_ANNOTATIONS = (
+    insert(cast(Table, Annotation.__table__))
+    # The `github` reference row, looked up by the same statement.
+    .values(provider_id=select(Provider.id).where(Provider.slug == GITHUB).scalar_subquery())
+    .on_conflict_do_nothing(index_elements=["finding_id", "type"])
+)
+
+
 async def insert_findings(session: AsyncSession, rows: list[Finding]) -> None:
     """Built by `to_row` (ids and all), written in one statement."""
     if not rows:
         return
-    columns = [column.key for column in Finding.__table__.columns if column.key != "created_at"]
     await session.execute(
-        insert(Finding).values(
-            [{key: getattr(row, _attribute(key)) for key in columns} for row in rows]
-        )
+        _INSERT_FINDINGS,
+        [{key: getattr(row, _attribute(key)) for key in _FINDING_COLUMNS} for row in rows],
     )
 
 
@@ -123,26 +133,18 @@ async def record_annotations(
     """(finding id, type, external id) — once each, however often the job runs."""
     if not rows:
         return
-    statement = (
-        insert(Annotation)
-        .values(
-            [
-                {
-                    "workspace_id": workspace_id,
-                    "finding_id": finding_id,
-                    # The `github` reference row, looked up by the same statement.
-                    "provider_id": select(Provider.id)
-                    .where(Provider.slug == GITHUB)
-                    .scalar_subquery(),
-                    "type": kind,
-                    "external_id": external_id,
-                }
-                for finding_id, kind, external_id in rows
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["finding_id", "type"])
+    await session.execute(
+        _INSERT_ANNOTATIONS,
+        [
+            {
+                "workspace_id": workspace_id,
+                "finding_id": finding_id,
+                "type": kind,
+                "external_id": external_id,
+            }
+            for finding_id, kind, external_id in rows
+        ],
     )
-    await session.execute(statement)
 
 
 async def latest_reviewed_head(

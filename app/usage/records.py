@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,11 @@ class RunUsage:
     input_tokens: int
     output_tokens: int
     model_calls: int
+
+
+_INSERT_USAGE = insert(cast(Table, UsageRecord.__table__)).on_conflict_do_nothing(
+    index_elements=["run_id", "type"]
+)
 
 
 async def record_run_usage(session: AsyncSession, workspace_id: uuid.UUID, usage: RunUsage) -> None:
@@ -54,7 +61,4 @@ async def record_run_usage(session: AsyncSession, workspace_id: uuid.UUID, usage
         for usage_type, quantity in quantities.items()
     ]
     # The unique (run_id, type) makes a replay a no-op instead of a second charge.
-    statement = (
-        insert(UsageRecord).values(rows).on_conflict_do_nothing(index_elements=["run_id", "type"])
-    )
-    await session.execute(statement)
+    await session.execute(_INSERT_USAGE, rows)
