@@ -122,7 +122,7 @@ def profiled(pid: int, label: str) -> Iterator[None]:
         return
     output = Path(directory) / f"{label}.txt"
     recorder = subprocess.Popen(  # noqa: S603 - a profiler the operator asked for
-        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "100",
          "--nonblocking", "--output", str(output)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -56,6 +56,11 @@ def install_recorder(app: FastAPI, state: ModelFakeState, provider: ProviderName
         state.requests.append(entry)
         if state.delay_seconds > 0:
             await asyncio.sleep(state.delay_seconds)
+            if await request.is_disconnected():
+                # The client gave up (a timeout): like a real server, do not go on to answer,
+                # so the call takes no scripted fault or reply meant for a later one.
+                entry.status = 499
+                return Response(status_code=499)
         response = await call_next(request)
         entry.status = response.status_code
         return response
