@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from app.review.job import Retry
+from app.review.job import Retry, review_run
 from tests.review.conftest import MODEL_KEY, NAME, NUMBER, OWNER, World
 
 
@@ -276,3 +278,33 @@ async def test_a_revoked_installation_token_is_replaced(world: World) -> None:
         await world.review(run["id"])
     assert await world.review(run["id"], attempt=2) == "completed"
     assert world.github.tokens_issued() == issued + 1
+
+
+async def test_a_job_naming_another_workspace_touches_nothing(world: World) -> None:
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    (row,) = await world.hook.rows("SELECT workspace_id FROM runs WHERE id = :id", id=run["id"])
+
+    # The workspace travels with the job to spare a lookup; the run is read in it only.
+    outcome = await review_run(world.resources, run["id"], workspace_id=uuid.uuid4())
+
+    assert outcome == "missing"
+    (run,) = await world.runs()
+    assert run["status"] == "queued"
+    assert world.check_runs() == []
+    assert world.models.calls == []
+    outcome = await review_run(world.resources, run["id"], workspace_id=row["workspace_id"])
+    assert outcome == "completed"
+
+
+async def test_a_first_execution_does_not_look_for_what_it_never_posted(world: World) -> None:
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    assert await world.review(run["id"]) == "completed"
+
+    reads = [(r.method, r.path) for r in world.github.requests if r.method == "GET"]
+    # Nothing of a run can be on GitHub before its first execution: no check-run or review
+    # listings (the summary is looked for: it belongs to the PR, not to the run).
+    assert not [path for _, path in reads if path.endswith("/check-runs")]
+    assert not [path for _, path in reads if path.endswith(f"/pulls/{NUMBER}/reviews")]
+    assert [path for _, path in reads if path.endswith(f"/issues/{NUMBER}/comments")]
