@@ -40,8 +40,10 @@ class Resources:
         engine = create_engine(settings, pool_pre_ping=pool_pre_ping)
         queue = create_queue(settings)
         github_app = GitHubApp(settings, queue) if app_is_configured(settings) else None
+        # Model calls reach public addresses only, checked at each connection (DNS rebinding).
+        model_transport = SharedTransport(allow_private=settings.allow_private_provider_urls)
         return cls(
-            settings, engine, create_sessionmaker(engine), queue, github_app, SharedTransport()
+            settings, engine, create_sessionmaker(engine), queue, github_app, model_transport
         )
 
     @cached_property

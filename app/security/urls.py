@@ -3,7 +3,10 @@
 An admin chooses `base_url`, and the worker later sends the customer's key and code there. A
 URL that reaches loopback, a private range or the cloud metadata service (169.254.169.254)
 would turn Sentinel into a proxy into its own network (SSRF). The check runs when the key is
-saved and again when the worker connects, because the name may resolve elsewhere by then.
+saved and again before each review, because the name may resolve elsewhere by then. Neither
+check can see what the name resolves to at the moment of the connection (DNS rebinding), so
+the worker's connection pool applies the same rule to every address it actually connects to
+(reviewers/providers/transport.py).
 
 `SENTINEL_ALLOW_PRIVATE_PROVIDER_URLS=true` lifts the address and scheme rules for development
 and tests (a model server on localhost, over plain HTTP); URL syntax is still checked.
@@ -12,56 +15,32 @@ and tests (a model server on localhost, over plain HTTP); URL syntax is still ch
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 from urllib.parse import SplitResult, urlsplit
+
+# One rule for "public", shared with the connect-time guard under the SDKs
+# (reviewers/providers/transport.py), which re-checks every address it connects to.
+from reviewers.providers.addresses import (
+    IPAddress,
+    is_public_address,
+    literal_address,
+    resolve_host,
+)
+
+__all__ = [
+    "MAX_URL_LENGTH",
+    "IPAddress",
+    "UnsafeProviderUrlError",
+    "check_provider_url",
+    "is_public_address",
+    "resolve_addresses",
+]
 
 MAX_URL_LENGTH = 2048
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# NAT64 (RFC 6052) embeds an IPv4 address in the low 32 bits; a NAT64 gateway would carry a
-# request for 64:ff9b::7f00:1 to 127.0.0.1.
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
 
 class UnsafeProviderUrlError(ValueError):
     """The URL may not be used for a provider. The message says why, for the admin."""
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address a 6to4, Teredo or NAT64 address carries, if any."""
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
-    return None
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """True only for globally routable unicast addresses.
-
-    `is_global` alone is not enough on Python 3.11: it calls some multicast addresses global
-    and does not look inside IPv4-mapped IPv6 addresses (::ffff:127.0.0.1).
-    """
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket, nothing more.
-            return is_public_address(address.ipv4_mapped)
-        embedded = _embedded_ipv4(address)
-        if embedded is not None and not is_public_address(embedded):
-            return False
-    return address.is_global and not (
-        address.is_multicast
-        or address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_unspecified
-    )
 
 
 def _parse(url: str, *, allow_private: bool) -> SplitResult:
@@ -87,30 +66,14 @@ def _parse(url: str, *, allow_private: bool) -> SplitResult:
     return parts
 
 
-def _literal_address(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-
-
 async def resolve_addresses(host: str, port: int) -> list[IPAddress]:
     """Every address `host` resolves to, as the connecting client would see them."""
-    loop = asyncio.get_running_loop()
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM),
-            timeout=RESOLVE_TIMEOUT_SECONDS,
-        )
+        addresses = await asyncio.wait_for(resolve_host(host, port), RESOLVE_TIMEOUT_SECONDS)
     except TimeoutError:
         raise UnsafeProviderUrlError(f"host {host!r} did not resolve in time") from None
     except (OSError, UnicodeError):
         raise UnsafeProviderUrlError(f"host {host!r} does not resolve") from None
-    addresses: list[IPAddress] = []
-    for _family, _type, _proto, _canonname, sockaddr in infos:
-        # IPv6 sockaddrs may carry a zone ("fe80::1%eth0"); the zone is not part of the address.
-        text = str(sockaddr[0]).split("%", 1)[0]
-        addresses.append(ipaddress.ip_address(text))
     if not addresses:
         raise UnsafeProviderUrlError(f"host {host!r} does not resolve")
     return addresses
@@ -126,7 +89,7 @@ async def check_provider_url(url: str, *, allow_private: bool) -> None:
     if allow_private:
         return
     host = parts.hostname or ""
-    literal = _literal_address(host)
+    literal = literal_address(host)
     addresses = (
         [literal] if literal is not None else await resolve_addresses(host, parts.port or 443)
     )
