@@ -150,11 +150,11 @@ class SharedTransport(httpx2.AsyncHTTPTransport):
     `allow_private=False` connects to public addresses only, through PublicAddressBackend;
     `True` (development, tests) connects wherever the name leads, as a plain httpx2 pool
     does, unless `resolve` is given: then it connects to what `resolve` says, unchecked.
-    The default is that plain pool, as before the guard existed; a worker passes
-    `settings.allow_private_provider_urls` (app/resources.py).
+    The default is the guarded pool; processes pass `settings.allow_private_provider_urls`
+    (app/resources.py, the key verification of the admin API).
     """
 
-    def __init__(self, *, allow_private: bool = True, resolve: Resolver | None = None) -> None:
+    def __init__(self, *, allow_private: bool = False, resolve: Resolver | None = None) -> None:
         ssl_context = httpx2.create_ssl_context()
         super().__init__(verify=ssl_context, limits=LIMITS, retries=0)
         if allow_private and resolve is None:

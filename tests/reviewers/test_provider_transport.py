@@ -24,7 +24,7 @@ REQUEST = request()
 async def test_adapters_share_one_pool_and_closing_one_leaves_it_open(name: Any) -> None:
     state = ModelFakeState(api_keys={KEY})
     serving = serve_anthropic(state) if name == "anthropic" else serve_openai(state)
-    transport = SharedTransport()
+    transport = SharedTransport(allow_private=True)  # the simulator is on loopback
     try:
         async with serving as base_url:
             for _ in range(3):

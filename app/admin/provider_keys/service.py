@@ -60,7 +60,13 @@ async def save_key(
     # transaction id) while the provider takes its time to answer.
     verification: Verification | None = None
     if verify:
-        verification = await verify_key(provider, body.api_key, model=body.model, base_url=base_url)
+        verification = await verify_key(
+            provider,
+            body.api_key,
+            model=body.model,
+            base_url=base_url,
+            allow_private=context.settings.allow_private_provider_urls,
+        )
     repository = ProviderKeyRepository(context.session, context.workspace_id)
     existing = await repository.get_for_provider(provider)
     before = masked(existing) if existing is not None else None

@@ -16,6 +16,7 @@ from app.admin.provider_keys.schemas import Verification
 from app.policy.documents import ProviderName
 from reviewers.providers.base import ModelRequest, ProviderError
 from reviewers.providers.factory import create_provider
+from reviewers.providers.transport import SharedTransport
 
 log = structlog.get_logger(__name__)
 
@@ -39,15 +40,24 @@ def _scrub(message: str, api_key: str) -> str:
 
 
 async def verify_key(
-    provider: ProviderName, api_key: SecretStr, *, model: str | None, base_url: str | None
+    provider: ProviderName,
+    api_key: SecretStr,
+    *,
+    model: str | None,
+    base_url: str | None,
+    allow_private: bool,
 ) -> Verification:
     secret = api_key.get_secret_value()
+    # Connects only to public addresses (unless allowed): the name was checked when the key
+    # was saved, but it may resolve elsewhere by the time the call connects.
+    transport = SharedTransport(allow_private=allow_private)
     client = create_provider(
         provider,
         api_key=secret,
         model=model,
         base_url=base_url,
         timeout=VERIFY_TIMEOUT_SECONDS,
+        transport=transport,
     )
     try:
         response = await asyncio.wait_for(
@@ -67,4 +77,5 @@ async def verify_key(
         )
     finally:
         await client.aclose()
+        await transport.close_for_good()
     return Verification(ok=True, kind=None, message=f"{response.model} answered the key")
