@@ -1,5 +1,5 @@
 """What a process builds once and its requests and jobs borrow: engine, sessions, queue,
-run locks."""
+GitHub App client, the model calls' connection pool, run locks."""
 
 from __future__ import annotations
 

@@ -163,6 +163,14 @@ class ErrorWording:
         )
         return self._error(ProviderErrorKind.TIMEOUT, message, status)
 
+    def not_public(self) -> ProviderError:
+        message = (
+            f"the {self.label} base URL {self.endpoint} leads to an address that is not public "
+            "(loopback, private network or cloud metadata), where Sentinel never sends a key: "
+            "set a public endpoint in workspace settings"
+        )
+        return self._error(ProviderErrorKind.BAD_REQUEST, message)
+
     def unreachable(self) -> ProviderError:
         message = (
             f"could not connect to the {self.label} API at {self.endpoint}: "

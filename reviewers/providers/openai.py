@@ -28,7 +28,7 @@ from reviewers.providers.base import ModelRequest, ModelResponse, ProviderError
 from reviewers.providers.catalog import context_window_for
 from reviewers.providers.errors import ErrorWording, parse_retry_after, safe_detail
 from reviewers.providers.output import TOOL_DESCRIPTION, TOOL_NAME, OutputMode, parse_json_object
-from reviewers.providers.transport import sdk_http_client
+from reviewers.providers.transport import refused_by_guard, sdk_http_client
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "gpt-6")
@@ -168,7 +168,7 @@ class OpenAIProvider:
         if isinstance(exc, openai.APITimeoutError):
             return wording.timed_out()
         if isinstance(exc, openai.APIConnectionError):
-            return wording.unreachable()
+            return wording.not_public() if refused_by_guard(exc) else wording.unreachable()
         if not isinstance(exc, openai.APIStatusError):
             # The response did not parse as a chat completion: not speaking the API.
             return wording.server_error(getattr(exc, "status_code", 502), None)

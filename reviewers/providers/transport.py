@@ -51,6 +51,20 @@ RESOLVE_TIMEOUT_SECONDS = 5.0
 LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
+class NonPublicAddressError(httpcore2.ConnectError):
+    """The guard refused the address: a setting to fix, not an outage to wait out."""
+
+
+def refused_by_guard(error: BaseException) -> bool:
+    """Whether a (wrapped) connection error is the guard's refusal."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, NonPublicAddressError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class PublicAddressBackend(httpcore2.AsyncNetworkBackend):
     """Opens TCP connections to the addresses it resolved and checked itself.
 
@@ -88,7 +102,7 @@ class PublicAddressBackend(httpcore2.AsyncNetworkBackend):
                         if literal is not None
                         else f"it resolves to {address}, which is not a public address"
                     )
-                    raise httpcore2.ConnectError(f"refused to connect to {host}: {why}")
+                    raise NonPublicAddressError(f"refused to connect to {host}: {why}")
         *others, last = addresses
         for address in others:
             try:

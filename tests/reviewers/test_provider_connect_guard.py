@@ -72,7 +72,11 @@ async def refused(name: str, base_url: str, transport: SharedTransport) -> Provi
             await call(name, base_url, transport)
     finally:
         await transport.close_for_good()
-    assert raised.value.kind is ProviderErrorKind.CONNECTION
+    # A setting to fix, not an outage to wait out: the run fails at once and says what to do.
+    assert raised.value.kind is ProviderErrorKind.BAD_REQUEST
+    assert not raised.value.kind.transient
+    assert "not public" in raised.value.message
+    assert "workspace settings" in raised.value.message
     assert KEY not in raised.value.message
     return raised.value
 
