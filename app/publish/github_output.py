@@ -10,6 +10,7 @@ GitHub before it starts. The summary is looked for always: it belongs to the PR,
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,19 @@ async def _call(github: GitHub[Any], doing: str, method: str, url: str, **kwargs
 class _CheckRunState:
     completed: bool
     annotations: int
+
+
+async def _listed(github: GitHub[Any], doing: str, url: str) -> AsyncIterator[dict[str, Any]]:
+    """The items of a paginated GitHub list, page by page (up to MAX_COMMENT_PAGES): a caller
+    that finds what it looks for stops reading."""
+    for page in range(1, MAX_COMMENT_PAGES + 1):
+        batch = await _call(
+            github, doing, "GET", url, params={"per_page": COMMENTS_PER_PAGE, "page": page}
+        )
+        for item in batch:
+            yield item
+        if len(batch) < COMMENTS_PER_PAGE:
+            return
 
 
 class Repo:
@@ -155,19 +169,10 @@ class Repo:
 
     async def find_review(self, number: int, run_id: uuid.UUID) -> dict[str, Any] | None:
         marker = run_marker(run_id)
-        for page in range(1, MAX_COMMENT_PAGES + 1):
-            reviews = await _call(
-                self.github,
-                "listing reviews",
-                "GET",
-                f"{self.path}/pulls/{number}/reviews",
-                params={"per_page": COMMENTS_PER_PAGE, "page": page},
-            )
-            for review in reviews:
-                if marker in (review.get("body") or "") and self.identity.wrote(review):
-                    return review
-            if len(reviews) < COMMENTS_PER_PAGE:
-                return None
+        url = f"{self.path}/pulls/{number}/reviews"
+        async for review in _listed(self.github, "listing reviews", url):
+            if marker in (review.get("body") or "") and self.identity.wrote(review):
+                return review
         return None
 
     async def post_review(
@@ -195,44 +200,24 @@ class Repo:
         return posted
 
     async def review_comments(self, number: int, review_id: int) -> list[dict[str, Any]]:
-        comments: list[dict[str, Any]] = []
-        for page in range(1, MAX_COMMENT_PAGES + 1):
-            batch = await _call(
-                self.github,
-                "listing review comments",
-                "GET",
-                f"{self.path}/pulls/{number}/reviews/{review_id}/comments",
-                params={"per_page": COMMENTS_PER_PAGE, "page": page},
-            )
-            comments.extend(batch)
-            if len(batch) < COMMENTS_PER_PAGE:
-                break
-        return comments
+        url = f"{self.path}/pulls/{number}/reviews/{review_id}/comments"
+        return [comment async for comment in _listed(self.github, "listing review comments", url)]
 
     # -- summary comment -----------------------------------------------------------------
 
     async def upsert_summary(self, number: int, body: str) -> dict[str, Any]:
         """The PR's one summary comment, found by its marker among the App's comments."""
-        for page in range(1, MAX_COMMENT_PAGES + 1):
-            comments = await _call(
-                self.github,
-                "listing comments",
-                "GET",
-                f"{self.path}/issues/{number}/comments",
-                params={"per_page": COMMENTS_PER_PAGE, "page": page},
-            )
-            for comment in comments:
-                if SUMMARY_MARKER in (comment.get("body") or "") and self.identity.wrote(comment):
-                    updated = await _call(
-                        self.github,
-                        "updating the summary comment",
-                        "PATCH",
-                        f"{self.path}/issues/comments/{comment['id']}",
-                        json={"body": body},
-                    )
-                    return updated
-            if len(comments) < COMMENTS_PER_PAGE:
-                break
+        url = f"{self.path}/issues/{number}/comments"
+        async for comment in _listed(self.github, "listing comments", url):
+            if SUMMARY_MARKER in (comment.get("body") or "") and self.identity.wrote(comment):
+                updated = await _call(
+                    self.github,
+                    "updating the summary comment",
+                    "PATCH",
+                    f"{self.path}/issues/comments/{comment['id']}",
+                    json={"body": body},
+                )
+                return updated
         created = await _call(
             self.github,
             "posting the summary comment",

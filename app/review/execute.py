@@ -275,11 +275,7 @@ async def _store_findings(
 async def _still_running_and_posted(resources: Resources, plan: ReviewPlan) -> set[str]:
     run = plan.run
     async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        status = (
-            await session.execute(
-                RunRepository(session, plan.workspace_id).select(Run.status).where(Run.id == run.id)
-            )
-        ).scalar_one_or_none()
+        status = await RunRepository(session, plan.workspace_id).status_of(run.id)
         if status != RunStatus.RUNNING:
             raise RunStopped(f"run is {status}")
         return await posted_fingerprints(

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import tenant_session
-from app.models import ProviderKey, Run, RunStatus
+from app.models import ProviderKey, RunStatus
 from app.policy.documents import ProviderName
 from app.provider_keys.repository import ProviderKeyRepository
 from app.review.errors import PermanentError, RunStopped
@@ -107,10 +107,7 @@ class StopAwareProvider:
 
     async def _ensure_still_running(self) -> None:
         async with tenant_session(self._sessionmaker, self._workspace_id) as session:
-            runs = RunRepository(session, self._workspace_id)
-            status = (
-                await session.execute(runs.select(Run.status).where(Run.id == self._run_id))
-            ).scalar_one_or_none()
+            status = await RunRepository(session, self._workspace_id).status_of(self._run_id)
         if status != RunStatus.RUNNING:
             raise RunStopped(f"run is {status}")
 

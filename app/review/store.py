@@ -102,7 +102,13 @@ async def posted_fingerprints(
 # Statements built once: the same statement object with a list of rows is compiled once and
 # sent as one multi-row INSERT (SQLAlchemy's insertmanyvalues), however many rows there are.
 _INSERT_FINDINGS = insert(cast(Table, Finding.__table__))
-_FINDING_COLUMNS = [c.key for c in Finding.__table__.columns if c.key != "created_at"]
+# Column name → ORM attribute (`metadata` is `metadata_` on the model); created_at is the
+# database's.
+_FINDING_COLUMNS = {
+    column.key: Finding.__mapper__.get_property_by_column(column).key
+    for column in Finding.__table__.columns
+    if column.key != "created_at"
+}
 _INSERT_ANNOTATIONS = (
     insert(cast(Table, Annotation.__table__))
     # The `github` reference row, looked up by the same statement.
@@ -117,12 +123,11 @@ async def insert_findings(session: AsyncSession, rows: list[Finding]) -> None:
         return
     await session.execute(
         _INSERT_FINDINGS,
-        [{key: getattr(row, _attribute(key)) for key in _FINDING_COLUMNS} for row in rows],
+        [
+            {key: getattr(row, attribute) for key, attribute in _FINDING_COLUMNS.items()}
+            for row in rows
+        ],
     )
-
-
-def _attribute(column: str) -> str:
-    return "metadata_" if column == "metadata" else column
 
 
 async def record_annotations(

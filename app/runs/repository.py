@@ -18,6 +18,10 @@ PENDING_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 class RunRepository(WorkspaceRepository[Run]):
     model = Run
 
+    async def status_of(self, run_id: uuid.UUID) -> RunStatus | None:
+        statement = self.select(Run.status).where(Run.id == run_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def insert_automatic(self, values: dict[str, object]) -> Run | None:
         """Insert an automatic run unless one exists for the same (repository, PR, head)."""
         statement = (

@@ -30,7 +30,7 @@ from reviewers.providers.base import ModelRequest, ModelResponse, ProviderError
 from reviewers.providers.catalog import context_window_for
 from reviewers.providers.errors import ErrorWording, parse_retry_after, safe_detail
 from reviewers.providers.output import TOOL_DESCRIPTION, TOOL_NAME, OutputMode, parse_json_object
-from reviewers.providers.transport import refused_by_guard, sdk_http_client
+from reviewers.providers.transport import refused_by_guard, sdk_client_options
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -82,11 +82,7 @@ class AnthropicProvider:
         resolved_url = base_url or DEFAULT_BASE_URL
         self._wording = ErrorWording("anthropic", model, resolved_url, timeout)
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key,
-            base_url=resolved_url,
-            timeout=timeout,
-            max_retries=0,
-            http_client=sdk_http_client(timeout, transport),
+            **sdk_client_options(api_key, resolved_url, timeout, transport)
         )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:

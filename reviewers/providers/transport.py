@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 import httpcore2
 import httpx2
@@ -192,14 +193,22 @@ class SharedTransport(httpx2.AsyncHTTPTransport):
         await super().aclose()
 
 
-def sdk_http_client(
-    timeout: float, transport: httpx2.AsyncBaseTransport | None
-) -> httpx2.AsyncClient:
-    """The client an adapter hands its SDK: over `transport` when given (else a pool of its
-    own), with the adapter's timeout and without redirects."""
-    return httpx2.AsyncClient(
-        transport=transport,
-        limits=LIMITS,
-        timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
-        follow_redirects=False,
-    )
+def sdk_client_options(
+    api_key: str, base_url: str, timeout: float, transport: httpx2.AsyncBaseTransport | None
+) -> dict[str, Any]:
+    """The keyword arguments both SDK clients (AsyncAnthropic, AsyncOpenAI) get: the base URL
+    always explicit (never the SDK's environment variable), no SDK retries (the worker owns
+    the retry policy), and our HTTP client over `transport` (else a pool of its own), with
+    the adapter's timeout and without redirects."""
+    return {
+        "api_key": api_key,
+        "base_url": base_url,
+        "timeout": timeout,
+        "max_retries": 0,
+        "http_client": httpx2.AsyncClient(
+            transport=transport,
+            limits=LIMITS,
+            timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=False,
+        ),
+    }
