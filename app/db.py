@@ -94,15 +94,42 @@ def _apply_scope(
     if workspace_id is None and system_context is None:
         # Nothing to write: transaction-local settings of earlier transactions are gone.
         return
-    connection.execute(
-        text("SELECT set_config(:ws_name, :ws, true), set_config(:sys_name, :sys, true)"),
-        {
-            "ws_name": WORKSPACE_SETTING,
-            "ws": str(workspace_id) if workspace_id else "",
-            "sys_name": SYSTEM_CONTEXT_SETTING,
-            "sys": str(system_context) if system_context else "",
-        },
-    )
+    connection.execute(_SCOPE, _scope_values(workspace_id, system_context))
+
+
+_SCOPE = text("SELECT set_config(:ws_name, :ws, true), set_config(:sys_name, :sys, true)")
+
+
+def _scope_values(workspace_id: uuid.UUID | None, system_context: str | None) -> dict[str, str]:
+    return {
+        "ws_name": WORKSPACE_SETTING,
+        "ws": str(workspace_id) if workspace_id else "",
+        "sys_name": SYSTEM_CONTEXT_SETTING,
+        "sys": str(system_context) if system_context else "",
+    }
+
+
+async def rescope(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID | None = None,
+    system_context: SystemContext | None = None,
+) -> None:
+    """Change the scope of the session's transaction from here on (and of its later ones):
+    a delivery is read in a system context, then handled in the workspace it turned out to
+    belong to, in the same transaction. Later statements see only the new scope; objects
+    read before stay in the session."""
+    if workspace_id is not None and system_context is not None:
+        raise ValueError("a scope is one workspace or one system context, not both")
+    if system_context is not None:
+        log.debug("system_context.enter", context=system_context.value)
+    session.info.pop("workspace_id", None)
+    session.info.pop("system_context", None)
+    if workspace_id is not None:
+        session.info["workspace_id"] = workspace_id
+    if system_context is not None:
+        session.info["system_context"] = system_context
+    await session.execute(_SCOPE, _scope_values(workspace_id, system_context))
 
 
 @asynccontextmanager

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from app.direct_db import DirectDatabase
 from app.github.client import GitHubApp, app_is_configured
 from app.queue import create_queue
 from app.review.lock import RunLocks
@@ -31,9 +32,14 @@ class Resources:
     # The advisory locks of the runs this process executes, all on one connection (opened on
     # first use, so a process that runs no reviews never opens it).
     run_locks: RunLocks = field(init=False)
+    # Plain SQL for the review job's hot transactions (a psycopg pool opened on first use).
+    direct: DirectDatabase = field(init=False)
 
     def __post_init__(self) -> None:
         self.run_locks = RunLocks(self.engine)
+        self.direct = DirectDatabase(
+            self.settings.database_url, size=self.settings.database_pool_size
+        )
 
     @classmethod
     async def build(cls, settings: Settings, *, pool_pre_ping: bool = True) -> Resources:
@@ -57,6 +63,7 @@ class Resources:
         await self.model_transport.close_for_good()
         await self.queue.aclose()
         await self.run_locks.close()
+        await self.direct.close()
         await self.engine.dispose()
 
 

@@ -16,10 +16,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.backoff import backoff
-from app.db import SystemContext, system_session, tenant_session, unscoped_session
+from app.db import SystemContext, rescope, system_session, unscoped_session
 from app.github.context import Delivery, IntakeContext, Outcome, RetryLater
-from app.github.handlers.dispatch import Route, Scope, route_for
-from app.github.provider import github_provider_id
+from app.github.handlers.dispatch import Scope, route_for
+from app.github.provider import github_provider_id_subquery
 from app.github.repositories import find_installation
 from app.models import Installation, WebhookDelivery
 from app.queue import JobBuffer
@@ -40,25 +40,6 @@ def retry_delay(attempts: int) -> timedelta:
     return backoff(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
-async def _load(
-    resources: Resources, inbox_id: int
-) -> tuple[Delivery, Route | None, Installation | None] | None:
-    """The delivery, its route and, for a route in a workspace, the installation the payload
-    names (None when unknown): one transaction."""
-    async with system_session(resources.sessionmaker, SystemContext.INSTALLATION_LOOKUP) as session:
-        row = await session.get(WebhookDelivery, inbox_id)
-        if row is None or row.processed_at is not None:
-            return None
-        delivery = Delivery(row.id, row.delivery_id, row.event, row.action, row.payload)
-        route = route_for(delivery.event, delivery.action)
-        installation = None
-        external_id = _installation_id(delivery)
-        if route is not None and route.scope is Scope.WORKSPACE and external_id is not None:
-            provider_id = await github_provider_id(session)
-            installation = await find_installation(session, provider_id, external_id)
-    return delivery, route, installation
-
-
 def _installation_id(delivery: Delivery) -> int | None:
     data = delivery.payload.get("installation")
     if not isinstance(data, dict) or not isinstance(data.get("id"), int):
@@ -66,17 +47,17 @@ def _installation_id(delivery: Delivery) -> int | None:
     return int(data["id"])
 
 
-async def _claim(session: AsyncSession, inbox_id: int) -> bool:
-    """Lock the delivery for this transaction; False when it was processed meanwhile."""
-    processed = (
+async def _locked_delivery(session: AsyncSession, inbox_id: int) -> WebhookDelivery | None:
+    """The delivery, locked for this transaction; None when it was processed already (or
+    meanwhile: a concurrent processor holds the lock until it commits)."""
+    row = (
         await session.execute(
-            text(
-                "SELECT processed_at IS NOT NULL FROM webhook_deliveries WHERE id = :id FOR UPDATE"
-            ),
-            {"id": inbox_id},
+            select(WebhookDelivery).where(WebhookDelivery.id == inbox_id).with_for_update()
         )
-    ).scalar_one()
-    return not processed
+    ).scalar_one_or_none()
+    if row is None or row.processed_at is not None:
+        return None
+    return row
 
 
 async def _mark_processed(session: AsyncSession, inbox_id: int, outcome: Outcome) -> None:
@@ -150,96 +131,72 @@ class _NoInstallation(Exception):
     pass
 
 
-async def _run(
-    resources: Resources,
-    delivery: Delivery,
-    route: Route,
-    found: Installation | None,
-    jobs: JobBuffer,
-) -> Outcome | None:
-    def context(session: AsyncSession) -> IntakeContext:
-        return IntakeContext(
-            session=session,
-            settings=resources.settings,
-            delivery=delivery,
-            jobs=jobs,
-            github_app=resources.github_app,
-        )
+async def _process(
+    resources: Resources, inbox_id: int, jobs: JobBuffer
+) -> tuple[Delivery, Outcome] | None:
+    """One transaction: the delivery locked and read (where the installation it names is
+    looked up), the handler's effects in the scope the event belongs to, the delivery marked
+    processed. None when there was nothing (left) to do."""
+    async with system_session(resources.sessionmaker, SystemContext.INSTALLATION_LOOKUP) as session:
+        row = await _locked_delivery(session, inbox_id)
+        if row is None:
+            return None
+        delivery = Delivery(row.id, row.delivery_id, row.event, row.action, row.payload)
+        outcome = await _handle(resources, session, delivery, jobs)
+        await _mark_processed(session, inbox_id, outcome)
+        return delivery, outcome
 
-    if route.scope is Scope.WORKSPACE:
-        try:
-            installation = _installation_of(delivery, found)
-        except _NoInstallation as reason:
-            return await _finish_without_handler(resources, delivery, Outcome.ignored(str(reason)))
-        async with tenant_session(resources.sessionmaker, installation.workspace_id) as session:
-            if not await _claim(session, delivery.inbox_id):
-                return None
-            ctx = context(session)
-            # Re-read inside the tenant transaction: the handler may change it.
-            ctx.installation = (
-                await session.execute(
-                    select(Installation).where(Installation.id == installation.id)
-                )
-            ).scalar_one()
-            outcome = await route.handler(ctx)
-            await _mark_processed(session, delivery.inbox_id, outcome)
-            return outcome
 
-    opener = (
-        system_session(resources.sessionmaker, SystemContext.PROVISIONING)
-        if route.scope is Scope.PROVISIONING
-        else unscoped_session(resources.sessionmaker)
+async def _handle(
+    resources: Resources, session: AsyncSession, delivery: Delivery, jobs: JobBuffer
+) -> Outcome:
+    route = route_for(delivery.event, delivery.action)
+    if route is None:
+        return Outcome.ignored(f"{delivery.name} is not an event Sentinel acts on")
+    ctx = IntakeContext(
+        session=session,
+        settings=resources.settings,
+        delivery=delivery,
+        jobs=jobs,
+        github_app=resources.github_app,
     )
-    async with opener as session:
-        if not await _claim(session, delivery.inbox_id):
-            return None
-        outcome = await route.handler(context(session))
-        await _mark_processed(session, delivery.inbox_id, outcome)
-        return outcome
-
-
-async def _finish_without_handler(
-    resources: Resources, delivery: Delivery, outcome: Outcome
-) -> Outcome | None:
-    async with unscoped_session(resources.sessionmaker) as session:
-        if not await _claim(session, delivery.inbox_id):
-            return None
-        await _mark_processed(session, delivery.inbox_id, outcome)
-    return outcome
+    if route.scope is Scope.WORKSPACE:
+        external_id = _installation_id(delivery)
+        found = (
+            await find_installation(session, github_provider_id_subquery(), external_id)
+            if external_id is not None
+            else None
+        )
+        try:
+            ctx.installation = _installation_of(delivery, found)
+        except _NoInstallation as reason:
+            return Outcome.ignored(str(reason))
+        # From here on the transaction sees the installation's workspace only.
+        await rescope(session, workspace_id=ctx.installation.workspace_id)
+    elif route.scope is Scope.PROVISIONING:
+        await rescope(session, system_context=SystemContext.PROVISIONING)
+    else:
+        await rescope(session)
+    return await route.handler(ctx)
 
 
 async def process_delivery(resources: Resources, inbox_id: int) -> Outcome | None:
     """Process one delivery; None when there was nothing (left) to do."""
+    jobs = JobBuffer()
     try:
-        loaded = await _load(resources, inbox_id)
-    except DBAPIError as error:
-        # A connection the database dropped (the worker's pool has no pre-ping): recorded
-        # like any failure, on a fresh connection, and tried again after a backoff.
+        processed = await _process(resources, inbox_id, jobs)
+    except Exception as error:
+        # Also a connection the database dropped (the worker's pool has no pre-ping):
+        # recorded like any failure, on a fresh connection, and tried again after a backoff.
         log.warning("delivery.failed", inbox_id=inbox_id, error=_describe(error))
         await _record_failure(resources, inbox_id, error)
         return None
-    if loaded is None:
+    if processed is None:
         return None
-    delivery, route, installation = loaded
-    bound = log.bind(delivery=delivery.guid, event=delivery.name)
-    jobs = JobBuffer()
-    try:
-        if route is None:
-            outcome = await _finish_without_handler(
-                resources,
-                delivery,
-                Outcome.ignored(f"{delivery.name} is not an event Sentinel acts on"),
-            )
-        else:
-            outcome = await _run(resources, delivery, route, installation, jobs)
-    except Exception as error:
-        bound.warning("delivery.failed", error=_describe(error))
-        await _record_failure(resources, inbox_id, error)
-        return None
+    delivery, outcome = processed
     await jobs.send(resources.queue)
-    if outcome is not None:
-        DELIVERIES_PROCESSED.labels(
-            delivery.event, "handled" if outcome.handled else "ignored"
-        ).inc()
-        bound.info("delivery.processed", handled=outcome.handled, reason=outcome.reason)
+    DELIVERIES_PROCESSED.labels(delivery.event, "handled" if outcome.handled else "ignored").inc()
+    log.bind(delivery=delivery.guid, event=delivery.name).info(
+        "delivery.processed", handled=outcome.handled, reason=outcome.reason
+    )
     return outcome

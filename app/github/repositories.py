@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,7 +79,7 @@ class InstallationRepository(WorkspaceRepository[Installation]):
 
 
 async def find_installation(
-    session: AsyncSession, provider_id: uuid.UUID, external_id: int
+    session: AsyncSession, provider_id: uuid.UUID | ScalarSelect[uuid.UUID], external_id: int
 ) -> Installation | None:
     """Cross-workspace by nature: the session must be in a system context."""
     statement = select(Installation).where(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -148,14 +149,22 @@ async def _plan(session: AsyncSession, workspace_id: uuid.UUID) -> Plan | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def resolve_snapshot(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    repository_id: uuid.UUID,
-    repository_file: str | None,
-) -> PolicySnapshot:
+@dataclass(frozen=True)
+class PolicySources:
+    """The database's layers of a snapshot, read before `.sentinel.yml` is known."""
+
+    plan_name: str | None  # None: no active subscription
+    plan_limits: dict[str, Any]
+    policy_name: str | None  # None: the workspace has no `default` policy yet
+    policy_version: int | None
+    policy_config: dict[str, Any] | None
+    repository_settings: dict[str, Any] | None
+
+
+async def load_policy_sources(
+    session: AsyncSession, workspace_id: uuid.UUID, repository_id: uuid.UUID
+) -> PolicySources:
     plan = await _plan(session, workspace_id)
-    plan_limits: dict[str, Any] = dict(plan.limits) if plan else {}
     policies = _Policies(session, workspace_id)
     policy = (
         await session.execute(
@@ -165,7 +174,6 @@ async def resolve_snapshot(
             .limit(1)
         )
     ).scalar_one_or_none()
-    policy_doc = PolicyDocument.model_validate(policy.config) if policy else PolicyDocument()
     settings_row = (
         await session.execute(
             _Settings(session, workspace_id)
@@ -173,9 +181,38 @@ async def resolve_snapshot(
             .where(RepositorySettings.repository_id == repository_id)
         )
     ).scalar_one_or_none()
+    return PolicySources(
+        plan_name=plan.name if plan else None,
+        plan_limits=dict(plan.limits) if plan else {},
+        policy_name=policy.name if policy else None,
+        policy_version=policy.version if policy else None,
+        policy_config=policy.config if policy else None,
+        repository_settings=settings_row.settings if settings_row else None,
+    )
+
+
+async def resolve_snapshot(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    repository_id: uuid.UUID,
+    repository_file: str | None,
+) -> PolicySnapshot:
+    return snapshot_from(
+        await load_policy_sources(session, workspace_id, repository_id), repository_file
+    )
+
+
+def snapshot_from(layers: PolicySources, repository_file: str | None) -> PolicySnapshot:
+    """The layers merged, key by key (pure: the review job reads the sources its own way)."""
+    plan_limits = layers.plan_limits
+    policy_doc = (
+        PolicyDocument.model_validate(layers.policy_config)
+        if layers.policy_config is not None
+        else PolicyDocument()
+    )
     settings_doc = (
-        RepositorySettingsDocument.model_validate(settings_row.settings)
-        if settings_row
+        RepositorySettingsDocument.model_validate(layers.repository_settings)
+        if layers.repository_settings is not None
         else RepositorySettingsDocument()
     )
     file_keys, file_errors = parse_repository_file(repository_file)
@@ -204,9 +241,9 @@ async def resolve_snapshot(
         values["max_comments"] = min(values["max_comments"], cap, HARD_MAX_COMMENTS)
 
     return PolicySnapshot(
-        plan=plan.name if plan else "none",
-        policy_name=policy.name if policy else None,
-        policy_version=policy.version if policy else None,
+        plan=layers.plan_name or "none",
+        policy_name=layers.policy_name,
+        policy_version=layers.policy_version,
         review=ReviewConfig.model_validate(values),
         provider=settings_doc.provider or policy_doc.provider,
         model=settings_doc.model or policy_doc.model,

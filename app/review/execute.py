@@ -11,13 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import func
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import Actor, record_audit_event
-from app.db import tenant_session
 from app.github.client import web_host
-from app.models import Finding, Installation, ProviderKey, Repository, Run, RunStatus
+from app.models import Finding, Installation, ProviderKey, Repository, Run
 from app.policy.resolve import PolicySnapshot
 from app.publish.github_output import Repo
 from app.publish.render import (
@@ -30,25 +26,20 @@ from app.publish.render import (
     summary_body,
 )
 from app.publish.sanitize import SecretInOutput, assert_no_secrets
-from app.review.errors import RunStopped, from_provider
+from app.review import queries
+from app.review.errors import from_provider
 from app.review.github_source import (
     PullRequestData,
     fetch_compare_files,
     fetch_pull_request_files,
 )
-from app.review.provider_setup import StopAwareProvider, choose_key, open_provider
+from app.review.provider_setup import StopAwareProvider, open_provider
 from app.review.store import (
-    findings_of_run,
     from_row,
-    insert_findings,
-    latest_reviewed_head,
-    posted_fingerprints,
-    record_annotations,
     to_row,
 )
-from app.runs.repository import RunRepository
 from app.security.encryption import KeyRing
-from app.usage.records import RunUsage, record_run_usage
+from app.usage.records import RunUsage
 from reviewers.anchor import anchor, suggestion_applies
 from reviewers.diff import FileDiff, parse_github_file
 from reviewers.engine import PullRequestContext, ReviewResult, cap_comments, review
@@ -59,12 +50,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-INCREMENTAL_TRIGGERS = frozenset({"pull_request.synchronize", "issue_comment.review"})
-
 
 @dataclass(frozen=True)
 class ReviewInputs:
-    """What the review reads from the database before it starts, in one transaction."""
+    """What the review reads from the database before it starts (queries.claim)."""
 
     # The head of the PR's last completed review (incremental runs only).
     since_head: str | None
@@ -72,25 +61,6 @@ class ReviewInputs:
     stored_findings: list[Finding]
     # The workspace's model key for this run; None: the static reviewer runs alone.
     key: ProviderKey | None
-
-
-async def load_review_inputs(
-    session: AsyncSession, run: Run, snapshot: PolicySnapshot, *, first_execution: bool
-) -> ReviewInputs:
-    """`first_execution`: no executor has started the run before, so it has no findings."""
-    workspace_id = run.workspace_id
-    since: str | None = None
-    if run.trigger in INCREMENTAL_TRIGGERS and snapshot.review.incremental:
-        since = await latest_reviewed_head(
-            session, workspace_id, run.repository_id, run.pull_request_number, run.head_sha
-        )
-    return ReviewInputs(
-        since_head=since,
-        stored_findings=(
-            [] if first_execution else await findings_of_run(session, workspace_id, run.id)
-        ),
-        key=await choose_key(session, workspace_id, snapshot.provider),
-    )
 
 
 @dataclass
@@ -242,45 +212,11 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
         about = {"prompt_version": result.prompt_version, "provider": provider_name,
                  "model": model_name}  # fmt: skip
         stored = [to_row(plan.workspace_id, run.id, f, about) for f in result.findings]
-        already = await _store_findings(resources, plan, stored, metrics)
+        already = await queries.store_findings(resources.direct, run, stored, metrics)
     else:
         secrets = []
-        already = await _still_running_and_posted(resources, plan)
+        already = await queries.posted_fingerprints_if_running(resources.direct, run)
     await _publish_and_finish(resources, plan, stored, already, files, metrics, secrets)
-
-
-async def _store_findings(
-    resources: Resources, plan: ReviewPlan, rows: list[Finding], metrics: dict[str, Any]
-) -> set[str]:
-    """One transaction: the findings and metrics stored, only while the run is still
-    wanted (a push, a pause or a closed PR meanwhile: nothing is stored, posted or billed);
-    returns the fingerprints earlier runs of the PR posted."""
-    run = plan.run
-    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        wanted = await session.execute(
-            RunRepository(session, plan.workspace_id)
-            .update()
-            .where(Run.id == run.id, Run.status == RunStatus.RUNNING)
-            .values(metrics=metrics)
-            .returning(Run.id)
-        )
-        if wanted.first() is None:
-            raise RunStopped("the run was stopped while it was reviewed")
-        await insert_findings(session, rows)
-        return await posted_fingerprints(
-            session, plan.workspace_id, run.repository_id, run.pull_request_number, run.id
-        )
-
-
-async def _still_running_and_posted(resources: Resources, plan: ReviewPlan) -> set[str]:
-    run = plan.run
-    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        status = await RunRepository(session, plan.workspace_id).status_of(run.id)
-        if status != RunStatus.RUNNING:
-            raise RunStopped(f"run is {status}")
-        return await posted_fingerprints(
-            session, plan.workspace_id, run.repository_id, run.pull_request_number, run.id
-        )
 
 
 async def _publish_and_finish(
@@ -350,55 +286,39 @@ async def _publish_and_finish(
     if _safe(full_summary, secrets, blocked, "summary"):
         summary_comment = await plan.repo.upsert_summary(run.pull_request_number, full_summary)
 
-    async with tenant_session(resources.sessionmaker, plan.workspace_id) as session:
-        rows: list[tuple[uuid.UUID, str, str | None]] = []
-        for item in placed:
-            if item.inline and review_id is not None:
-                external = comment_ids.get(item.finding.fingerprint)
-                rows.append((item.finding_id, "review_comment", str(external or review_id)))
-                rows.append((item.finding_id, "check_annotation", str(plan.check_run["id"])))
-            elif not item.inline and summary_comment is not None:
-                rows.append((item.finding_id, "summary", str(summary_comment["id"])))
-        await record_annotations(session, plan.workspace_id, rows)
-        for where in blocked:
-            await record_audit_event(
-                session,
-                plan.workspace_id,
-                actor=Actor(type="system", id="review"),
-                action="publish.blocked",
-                resource_type="run",
-                resource_id=str(run.id),
-                metadata={"what": where, "why": "the body contained a secret of this run"},
-            )
-        await record_run_usage(
-            session,
-            plan.workspace_id,
-            RunUsage(
-                run_id=run.id,
-                repository_id=run.repository_id,
-                repository=plan.repository.name,
-                pull_request_number=run.pull_request_number,
-                provider=metrics.get("provider"),
-                model=metrics.get("model"),
-                input_tokens=int(metrics.get("input_tokens", 0)),
-                output_tokens=int(metrics.get("output_tokens", 0)),
-                model_calls=int(metrics.get("model_calls", 0)),
-            ),
-        )
-        final = {
+    rows: list[tuple[uuid.UUID, str, str | None]] = []
+    for item in placed:
+        if item.inline and review_id is not None:
+            external = comment_ids.get(item.finding.fingerprint)
+            rows.append((item.finding_id, "review_comment", str(external or review_id)))
+            rows.append((item.finding_id, "check_annotation", str(plan.check_run["id"])))
+        elif not item.inline and summary_comment is not None:
+            rows.append((item.finding_id, "summary", str(summary_comment["id"])))
+    await queries.finish(
+        resources.direct,
+        run,
+        annotations=rows,
+        blocked=blocked,
+        usage=RunUsage(
+            run_id=run.id,
+            repository_id=run.repository_id,
+            repository=plan.repository.name,
+            pull_request_number=run.pull_request_number,
+            provider=metrics.get("provider"),
+            model=metrics.get("model"),
+            input_tokens=int(metrics.get("input_tokens", 0)),
+            output_tokens=int(metrics.get("output_tokens", 0)),
+            model_calls=int(metrics.get("model_calls", 0)),
+        ),
+        metrics={
             **metrics,
             "inline_comments": len(inline),
             "summary_findings": len(placed) - len(inline),
             "already_posted": repeated,
             "blocked": blocked,
             "conclusion": conclusion,
-        }
-        await session.execute(
-            RunRepository(session, plan.workspace_id)
-            .update()
-            .where(Run.id == run.id, Run.status == RunStatus.RUNNING)
-            .values(status=RunStatus.COMPLETED, completed_at=func.now(), metrics=final)
-        )
+        },
+    )
 
 
 def _safe(body: str, secrets: list[str], blocked: list[str], what: str) -> bool:

@@ -12,31 +12,30 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.backoff import backoff
 from app.db import SystemContext, system_session, tenant_session
 from app.github.client import web_host
-from app.github.repositories import RepositoryRepository
-from app.models import Installation, Repository, Run, RunStatus, UsageRecord
+from app.models import Run, RunStatus
 from app.models.review import TERMINAL_RUN_STATUSES
-from app.policy.resolve import REPOSITORY_FILE, resolve_snapshot
+from app.policy.resolve import REPOSITORY_FILE, snapshot_from
 from app.publish.github_output import AppIdentity, Repo
 from app.publish.render import failure_output
+from app.review import queries
 from app.review.errors import PermanentError, RunStopped, TransientError
-from app.review.execute import ReviewPlan, execute_review, load_review_inputs
+from app.review.execute import ReviewInputs, ReviewPlan, execute_review
 from app.review.github_source import (
     fetch_pull_request,
     fetch_repository_file,
 )
+from app.review.provider_setup import pick_key
+from app.review.queries import Claimed
 from app.runs.repository import RunRepository
-from app.usage.records import UsageRepository
 from app.worker_metrics import RETRIES, RUN_DURATION, RUN_QUEUE_WAIT, RUNS_FINISHED
 
 if TYPE_CHECKING:
@@ -47,20 +46,6 @@ log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=10)
-
-
-@dataclass
-class RunContext:
-    run: Run
-    repository: Repository
-    installation: Installation
-    # No executor has started this run before: nothing of it can be on GitHub yet, so the
-    # look-before-posting reads (check run, review) are skipped.
-    first_execution: bool
-
-    @property
-    def workspace_id(self) -> uuid.UUID:
-        return self.run.workspace_id
 
 
 class Retry(Exception):
@@ -83,53 +68,9 @@ async def _workspace_of(resources: Resources, run_id: uuid.UUID) -> uuid.UUID | 
         ).scalar_one_or_none()
 
 
-async def _claim(
-    resources: Resources, workspace_id: uuid.UUID, run_id: uuid.UUID
-) -> RunContext | str:
-    """One transaction: the run, its repository and installation, and the run marked
-    `running`. Returns what happened in a word instead when there is nothing to do."""
-    async with tenant_session(resources.sessionmaker, workspace_id) as session:
-        runs = RunRepository(session, workspace_id)
-        run = (await session.execute(runs.select().where(Run.id == run_id))).scalar_one_or_none()
-        if run is None:
-            return "missing"
-        if run.status in TERMINAL_RUN_STATUSES:
-            return run.status
-        found = (
-            await session.execute(
-                RepositoryRepository(session, workspace_id)
-                .select(Repository, Installation)
-                .join(Installation, Installation.id == Repository.installation_id)
-                .where(
-                    Repository.id == run.repository_id,
-                    Installation.workspace_id == workspace_id,
-                )
-            )
-        ).first()
-        if found is None:
-            raise LookupError(f"run {run_id} lost its repository or installation")
-        repository, installation = found
-        ctx = RunContext(run, repository, installation, first_execution=run.started_at is None)
-        if resources.github_app is None:
-            return ctx  # failed by the caller, with the reason
-        claimed = await session.execute(
-            runs.update()
-            .where(Run.id == run_id, Run.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
-            .values(
-                status=RunStatus.RUNNING,
-                status_reason=None,
-                started_at=func.coalesce(Run.started_at, func.now()),
-            )
-            .returning(Run.id)
-        )
-        if claimed.first() is None:
-            return "finished"
-    return ctx
-
-
 async def _transition(
     resources: Resources,
-    ctx: RunContext,
+    ctx: Claimed,
     status: RunStatus,
     reason: str | None,
     *,
@@ -152,16 +93,6 @@ async def _transition(
             .returning(Run.id)
         )
         return result.first() is not None
-
-
-async def _reviews_this_month(session: AsyncSession, workspace_id: uuid.UUID) -> int:
-    month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    statement = (
-        UsageRepository(session, workspace_id)
-        .select(func.count())
-        .where(UsageRecord.type == "review", UsageRecord.created_at >= month_start)
-    )
-    return int((await session.execute(statement)).scalar_one())
 
 
 def _identity(resources: Resources) -> AppIdentity:
@@ -196,7 +127,9 @@ async def _review_run(
     async with resources.run_locks.hold(run_id) as held:
         if not held:
             return "busy"  # another executor has it; this copy of the job does nothing
-        claimed = await _claim(resources, workspace_id, run_id)
+        claimed = await queries.claim(
+            resources.direct, workspace_id, run_id, mark_running=resources.github_app is not None
+        )
         if isinstance(claimed, str):
             return claimed
         ctx = claimed
@@ -250,7 +183,7 @@ async def _review_run(
 
 
 async def _close_stopped_check_run(
-    resources: Resources, ctx: RunContext, repo: Repo, check_run: dict[str, Any] | None
+    resources: Resources, ctx: Claimed, repo: Repo, check_run: dict[str, Any] | None
 ) -> None:
     """A run stopped mid-review must not leave its check spinning on the commit."""
     if check_run is None:
@@ -277,7 +210,7 @@ async def _close_stopped_check_run(
 
 async def _fail(
     resources: Resources,
-    ctx: RunContext,
+    ctx: Claimed,
     repo: Repo,
     check_run: dict[str, Any] | None,
     reason: str,
@@ -296,7 +229,7 @@ async def _fail(
 
 async def _end_early(
     resources: Resources,
-    ctx: RunContext,
+    ctx: Claimed,
     repo: Repo,
     check_run: dict[str, Any],
     status: RunStatus,
@@ -315,7 +248,7 @@ async def _end_early(
 
 async def _review(
     resources: Resources,
-    ctx: RunContext,
+    ctx: Claimed,
     repo: Repo,
     check_run: dict[str, Any],
     github: Any,
@@ -339,29 +272,18 @@ async def _review(
     repository_file = await fetch_repository_file(
         github, owner, name, REPOSITORY_FILE, pull.base_ref
     )
-    async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
-        snapshot = await resolve_snapshot(
-            session, ctx.workspace_id, ctx.repository.id, repository_file
-        )
-        # Frozen on the run before any model call: every comment traces back to it. Only
-        # while the run is still wanted: this also stands for the check before the first
-        # model call (StopAwareProvider).
-        frozen = await session.execute(
-            RunRepository(session, ctx.workspace_id)
-            .update()
-            .where(Run.id == ctx.run.id, Run.status == RunStatus.RUNNING)
-            .values(policy_snapshot=snapshot.stored())
-            .returning(Run.id)
-        )
-        if frozen.first() is None:
-            raise RunStopped("the run was stopped before it was reviewed")
-        limit = snapshot.limits.reviews_per_month
-        used_up = (
-            limit is not None and await _reviews_this_month(session, ctx.workspace_id) >= limit
-        )
-        inputs = await load_review_inputs(
-            session, ctx.run, snapshot, first_execution=ctx.first_execution
-        )
+    snapshot = snapshot_from(ctx.sources, repository_file)
+    # Frozen on the run before any model call: every comment traces back to it. Only while
+    # the run is still wanted: this also stands for the check before the first model call
+    # (StopAwareProvider).
+    await queries.freeze_snapshot(resources.direct, ctx.workspace_id, ctx.run.id, snapshot.stored())
+    limit = snapshot.limits.reviews_per_month
+    used_up = limit is not None and (ctx.reviews_this_month or 0) >= limit
+    inputs = ReviewInputs(
+        since_head=ctx.since_head if snapshot.review.incremental else None,
+        stored_findings=ctx.stored_findings,
+        key=pick_key(ctx.keys, snapshot.provider),
+    )
 
     if not snapshot.review.enabled:
         return await _end_early(

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import tenant_session
 from app.models import ProviderKey, RunStatus
 from app.policy.documents import ProviderName
-from app.provider_keys.repository import ProviderKeyRepository
 from app.review.errors import PermanentError, RunStopped
 from app.runs.repository import RunRepository
 from app.security.encryption import DecryptionError, KeyRing, SealedKey
@@ -30,11 +29,8 @@ class ChosenProvider:
     api_key: SecretStr  # kept only to make sure no output ever contains it
 
 
-async def choose_key(
-    session: AsyncSession, workspace_id: uuid.UUID, wanted: str | None
-) -> ProviderKey | None:
+def pick_key(keys: list[ProviderKey], wanted: str | None) -> ProviderKey | None:
     """The key the policy names, else the workspace's only key, else None (static only)."""
-    keys = await ProviderKeyRepository(session, workspace_id).list()
     if wanted is not None:
         return next((key for key in keys if key.provider == wanted), None)
     return keys[0] if len(keys) == 1 else None

@@ -1,21 +1,10 @@
-"""Writing a run's usage records: exactly once per (run, type), whatever retries happen."""
+"""A run's usage records, written once per (run, type) by app/review/queries.py `finish`."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import cast
-
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.models import UsageRecord
-from app.repository import WorkspaceRepository
-
-
-class UsageRepository(WorkspaceRepository[UsageRecord]):
-    model = UsageRecord
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,12 +20,7 @@ class RunUsage:
     model_calls: int
 
 
-_INSERT_USAGE = insert(cast(Table, UsageRecord.__table__)).on_conflict_do_nothing(
-    index_elements=["run_id", "type"]
-)
-
-
-async def record_run_usage(session: AsyncSession, workspace_id: uuid.UUID, usage: RunUsage) -> None:
+def usage_rows(workspace_id: uuid.UUID, usage: RunUsage) -> list[dict[str, Any]]:
     """`review` (1) always; token records only when a model was actually called."""
     metadata = {
         "provider": usage.provider,
@@ -48,7 +32,7 @@ async def record_run_usage(session: AsyncSession, workspace_id: uuid.UUID, usage
     if usage.model_calls > 0:
         quantities["llm_input_tokens"] = usage.input_tokens
         quantities["llm_output_tokens"] = usage.output_tokens
-    rows = [
+    return [
         {
             "workspace_id": workspace_id,
             "run_id": usage.run_id,
@@ -60,5 +44,3 @@ async def record_run_usage(session: AsyncSession, workspace_id: uuid.UUID, usage
         }
         for usage_type, quantity in quantities.items()
     ]
-    # The unique (run_id, type) makes a replay a no-op instead of a second charge.
-    await session.execute(_INSERT_USAGE, rows)

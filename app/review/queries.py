@@ -1,0 +1,379 @@
+"""The review job's transactions, in plain SQL on the driver (app/direct_db.py says why).
+
+Four transactions per review, each in the run's workspace:
+  claim    the run, its repository and installation, marked `running`; with everything the
+           review reads before it starts (policy layers, quota used, keys, earlier findings);
+  freeze   the policy snapshot stored on the run, only while it is still `running`;
+  store    the findings and metrics, only while the run is still `running`, with the
+           fingerprints earlier runs of the PR posted;
+  finish   where each finding was posted, usage records, blocked-output events, `completed`.
+Every statement names the workspace itself; RLS (scoped by DirectDatabase.tenant) backs it.
+The policy layers are read by the ORM elsewhere (app/policy/resolve.py, for drafts and the
+tests); both feed the same pure `snapshot_from`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from app.direct_db import DirectDatabase, instance, select_list, width
+from app.github.provider import GITHUB
+from app.models import Finding, Installation, ProviderKey, Repository, Run, RunStatus
+from app.models.review import TERMINAL_RUN_STATUSES
+from app.policy.resolve import DEFAULT_POLICY_NAME, PolicySources
+from app.review.errors import RunStopped
+from app.usage.records import RunUsage, usage_rows
+
+INCREMENTAL_TRIGGERS = frozenset({"pull_request.synchronize", "issue_comment.review"})
+# Subscriptions in these states grant their plan (as app/policy/resolve.py `_plan`).
+_GRANTING = ("active", "trialing", "past_due")
+
+_RUN_REPOSITORY_INSTALLATION = f"""
+SELECT {select_list(Run, "r")}, {select_list(Repository, "p")}, {select_list(Installation, "i")}
+FROM runs r
+LEFT JOIN repositories p ON p.id = r.repository_id AND p.workspace_id = r.workspace_id
+LEFT JOIN installations i ON i.id = p.installation_id AND i.workspace_id = r.workspace_id
+WHERE r.workspace_id = %(workspace)s AND r.id = %(run)s
+"""  # noqa: S608 - column names of the models
+
+_MARK_RUNNING = """
+UPDATE runs SET status = 'running', status_reason = NULL,
+    started_at = coalesce(started_at, now()), updated_at = now()
+WHERE workspace_id = %(workspace)s AND id = %(run)s AND status IN ('queued', 'running')
+RETURNING id
+"""
+
+# The policy layers and, when the plan limits reviews, the reviews used this month: one
+# round trip.
+_POLICY_SOURCES = """
+SELECT plan.name, plan.limits, policy.name, policy.version, policy.config, setting.settings,
+    CASE WHEN plan.limits ->> 'reviews_per_month' IS NOT NULL THEN (
+        SELECT count(*) FROM usage_records u
+        WHERE u.workspace_id = %(workspace)s AND u.type = 'review'
+          AND u.created_at >= %(month_start)s
+    ) END
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT plans.name, plans.limits FROM subscriptions s JOIN plans ON plans.id = s.plan_id
+    WHERE s.workspace_id = %(workspace)s AND s.status = ANY(%(granting)s) LIMIT 1
+) AS plan ON true
+LEFT JOIN LATERAL (
+    SELECT name, version, config FROM policies
+    WHERE workspace_id = %(workspace)s AND name = %(policy)s ORDER BY version DESC LIMIT 1
+) AS policy ON true
+LEFT JOIN LATERAL (
+    SELECT settings FROM repository_settings
+    WHERE workspace_id = %(workspace)s AND repository_id = %(repository)s
+) AS setting ON true
+"""
+
+_KEYS = f"""
+SELECT {select_list(ProviderKey, "k")} FROM provider_keys k
+WHERE k.workspace_id = %(workspace)s ORDER BY k.provider
+"""  # noqa: S608 - column names of the models
+
+# The head of the PR's most recent completed run on another commit (incremental reviews).
+_LATEST_REVIEWED_HEAD = """
+SELECT head_sha FROM runs
+WHERE workspace_id = %(workspace)s AND repository_id = %(repository)s
+  AND pull_request_number = %(number)s AND status = 'completed' AND head_sha <> %(head)s
+ORDER BY completed_at DESC LIMIT 1
+"""
+
+_FINDINGS_OF_RUN = f"""
+SELECT {select_list(Finding, "f")} FROM findings f
+WHERE f.workspace_id = %(workspace)s AND f.run_id = %(run)s ORDER BY f.created_at
+"""  # noqa: S608 - column names of the models
+
+_FREEZE_SNAPSHOT = """
+UPDATE runs SET policy_snapshot = %(snapshot)s, updated_at = now()
+WHERE workspace_id = %(workspace)s AND id = %(run)s AND status = 'running'
+RETURNING id
+"""
+
+_STORE_METRICS = """
+UPDATE runs SET metrics = %(metrics)s, updated_at = now()
+WHERE workspace_id = %(workspace)s AND id = %(run)s AND status = 'running'
+RETURNING id
+"""
+
+_FINDING_COLUMNS = [column for column in Finding.__table__.columns if column.name != "created_at"]
+_INSERT_FINDING = "INSERT INTO findings ({}) VALUES ({})".format(  # noqa: S608 - model columns
+    ", ".join(c.name for c in _FINDING_COLUMNS), ", ".join("%s" for _ in _FINDING_COLUMNS)
+)
+_FINDING_ATTRIBUTES = [
+    Finding.__mapper__.get_property_by_column(column).key for column in _FINDING_COLUMNS
+]
+
+# Fingerprints of findings earlier runs of this PR actually posted (inline or in the summary).
+_POSTED_FINGERPRINTS = """
+SELECT DISTINCT f.metadata ->> 'fingerprint'
+FROM findings f
+JOIN runs r ON r.id = f.run_id AND r.workspace_id = f.workspace_id
+JOIN annotations a ON a.finding_id = f.id AND a.workspace_id = f.workspace_id
+WHERE f.workspace_id = %(workspace)s AND r.repository_id = %(repository)s
+  AND r.pull_request_number = %(number)s AND r.id <> %(run)s
+"""
+
+_INSERT_ANNOTATION = """
+INSERT INTO annotations (workspace_id, finding_id, provider_id, type, external_id)
+VALUES (%s, %s, (SELECT id FROM providers WHERE slug = %s), %s, %s)
+ON CONFLICT (finding_id, type) DO NOTHING
+"""
+
+_INSERT_USAGE = """
+INSERT INTO usage_records (workspace_id, run_id, repository_id, type, quantity, model, metadata)
+VALUES (%(workspace_id)s, %(run_id)s, %(repository_id)s, %(type)s, %(quantity)s, %(model)s,
+    %(metadata)s)
+ON CONFLICT (run_id, type) DO NOTHING
+"""
+
+_INSERT_AUDIT_EVENT = """
+INSERT INTO audit_events (workspace_id, actor_type, actor_id, action, resource_type,
+    resource_id, metadata)
+VALUES (%(workspace)s, 'system', 'review', 'publish.blocked', 'run', %(run)s, %(metadata)s)
+"""
+
+_COMPLETE = """
+UPDATE runs SET status = 'completed', completed_at = now(), metrics = %(metrics)s,
+    updated_at = now()
+WHERE workspace_id = %(workspace)s AND id = %(run)s AND status = 'running'
+"""
+
+
+@dataclass
+class Claimed:
+    """A run this executor now holds `running`, with what the review reads up front."""
+
+    run: Run
+    repository: Repository
+    installation: Installation
+    # No executor has started this run before: nothing of it can be on GitHub yet.
+    first_execution: bool
+    sources: PolicySources
+    # Reviews recorded this month; None when the plan does not limit them.
+    reviews_this_month: int | None
+    keys: list[ProviderKey]
+    # The head of the PR's last completed review (incremental triggers only).
+    since_head: str | None
+    # Findings an earlier attempt of this run already stored.
+    stored_findings: list[Finding]
+
+    @property
+    def workspace_id(self) -> uuid.UUID:
+        return self.run.workspace_id
+
+
+async def claim(
+    db: DirectDatabase, workspace_id: uuid.UUID, run_id: uuid.UUID, *, mark_running: bool
+) -> Claimed | str:
+    """One transaction: the run, read in `workspace_id` only, marked `running` (unless not
+    `mark_running`), and what its review reads. A word instead when there is nothing to do:
+    `missing`, the run's terminal status, or `finished` (someone else ended it)."""
+    async with db.tenant(workspace_id) as connection:
+        ids = {"workspace": workspace_id, "run": run_id}
+        row = await _one(connection, _RUN_REPOSITORY_INSTALLATION, ids)
+        if row is None:
+            return "missing"
+        run = instance(Run, row)
+        if run.status in TERMINAL_RUN_STATUSES:
+            return run.status
+        if row[width(Run)] is None or row[width(Run) + width(Repository)] is None:
+            raise LookupError(f"run {run_id} lost its repository or installation")
+        repository = instance(Repository, row, width(Run))
+        installation = instance(Installation, row, width(Run) + width(Repository))
+        first_execution = run.started_at is None
+        if mark_running and await _one(connection, _MARK_RUNNING, ids) is None:
+            return "finished"
+        return Claimed(
+            run=run,
+            repository=repository,
+            installation=installation,
+            first_execution=first_execution,
+            **await _review_inputs(connection, run, first_execution),
+        )
+
+
+async def _review_inputs(
+    connection: AsyncConnection[Any], run: Run, first_execution: bool
+) -> dict[str, Any]:
+    workspace = run.workspace_id
+    now = datetime.now(UTC)
+    sources = await _one(
+        connection,
+        _POLICY_SOURCES,
+        {
+            "workspace": workspace,
+            "repository": run.repository_id,
+            "policy": DEFAULT_POLICY_NAME,
+            "granting": list(_GRANTING),
+            "month_start": now.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+        },
+    )
+    assert sources is not None  # noqa: S101 - the query always returns its one row
+    plan_name, limits, policy_name, policy_version, policy_config, settings, used = sources
+    keys = [
+        instance(ProviderKey, key)
+        for key in await _all(connection, _KEYS, {"workspace": workspace})
+    ]
+    since: str | None = None
+    if run.trigger in INCREMENTAL_TRIGGERS:
+        head = await _one(
+            connection,
+            _LATEST_REVIEWED_HEAD,
+            {
+                "workspace": workspace,
+                "repository": run.repository_id,
+                "number": run.pull_request_number,
+                "head": run.head_sha,
+            },
+        )
+        since = head[0] if head else None
+    stored: list[Finding] = []
+    if not first_execution:
+        stored = [
+            instance(Finding, found)
+            for found in await _all(
+                connection, _FINDINGS_OF_RUN, {"workspace": workspace, "run": run.id}
+            )
+        ]
+    return {
+        "sources": PolicySources(
+            plan_name=plan_name,
+            plan_limits=dict(limits or {}),
+            policy_name=policy_name,
+            policy_version=policy_version,
+            policy_config=policy_config,
+            repository_settings=settings,
+        ),
+        "reviews_this_month": used,
+        "keys": keys,
+        "since_head": since,
+        "stored_findings": stored,
+    }
+
+
+async def freeze_snapshot(
+    db: DirectDatabase, workspace_id: uuid.UUID, run_id: uuid.UUID, snapshot: dict[str, Any]
+) -> None:
+    """Stored on the run before any model call; raises RunStopped when the run is no longer
+    `running` (this stands for the check before the first model call)."""
+    async with db.tenant(workspace_id) as connection:
+        frozen = await _one(
+            connection,
+            _FREEZE_SNAPSHOT,
+            {"workspace": workspace_id, "run": run_id, "snapshot": Jsonb(snapshot)},
+        )
+        if frozen is None:
+            raise RunStopped("the run was stopped before it was reviewed")
+
+
+async def store_findings(
+    db: DirectDatabase, run: Run, rows: list[Finding], metrics: dict[str, Any]
+) -> set[str]:
+    """The findings and metrics, only while the run is still wanted (a push, a pause or a
+    closed PR meanwhile: nothing is stored, posted or billed); returns the fingerprints
+    earlier runs of the PR posted."""
+    workspace = run.workspace_id
+    async with db.tenant(workspace) as connection:
+        ids = {"workspace": workspace, "run": run.id}
+        if await _one(connection, _STORE_METRICS, {**ids, "metrics": Jsonb(metrics)}) is None:
+            raise RunStopped("the run was stopped while it was reviewed")
+        if rows:
+            async with connection.cursor() as cursor:
+                await cursor.executemany(_INSERT_FINDING, [_finding_values(r) for r in rows])
+        return await _posted_fingerprints(connection, run)
+
+
+async def posted_fingerprints_if_running(db: DirectDatabase, run: Run) -> set[str]:
+    """For a run whose findings an earlier attempt stored: still `running`?"""
+    async with db.tenant(run.workspace_id) as connection:
+        status = await _one(
+            connection,
+            "SELECT status FROM runs WHERE workspace_id = %(workspace)s AND id = %(run)s",
+            {"workspace": run.workspace_id, "run": run.id},
+        )
+        if status is None or status[0] != RunStatus.RUNNING:
+            raise RunStopped(f"run is {status[0] if status else 'missing'}")
+        return await _posted_fingerprints(connection, run)
+
+
+async def _posted_fingerprints(connection: AsyncConnection[Any], run: Run) -> set[str]:
+    rows = await _all(
+        connection,
+        _POSTED_FINGERPRINTS,
+        {
+            "workspace": run.workspace_id,
+            "repository": run.repository_id,
+            "number": run.pull_request_number,
+            "run": run.id,
+        },
+    )
+    return {value for (value,) in rows if value}
+
+
+def _finding_values(row: Finding) -> list[Any]:
+    values = [getattr(row, attribute) for attribute in _FINDING_ATTRIBUTES]
+    return [Jsonb(v) if isinstance(v, dict) else v for v in values]
+
+
+async def finish(
+    db: DirectDatabase,
+    run: Run,
+    *,
+    annotations: list[tuple[uuid.UUID, str, str | None]],
+    blocked: list[str],
+    usage: RunUsage,
+    metrics: dict[str, Any],
+) -> None:
+    """Where each finding was posted (once each, however often the job runs), what was not
+    posted because it held a secret, the usage records (once per run and type), and the run
+    `completed`: one transaction."""
+    workspace = run.workspace_id
+    async with db.tenant(workspace) as connection, connection.cursor() as cursor:
+        if annotations:
+            await cursor.executemany(
+                _INSERT_ANNOTATION,
+                [
+                    (workspace, finding, GITHUB, kind, external)
+                    for finding, kind, external in annotations
+                ],
+            )
+        for where in blocked:
+            await cursor.execute(
+                _INSERT_AUDIT_EVENT,
+                {
+                    "workspace": workspace,
+                    "run": str(run.id),
+                    "metadata": Jsonb(
+                        {"what": where, "why": "the body contained a secret of this run"}
+                    ),
+                },
+            )
+        rows = usage_rows(workspace, usage)
+        await cursor.executemany(
+            _INSERT_USAGE, [{**row, "metadata": Jsonb(row["metadata"])} for row in rows]
+        )
+        await cursor.execute(
+            _COMPLETE, {"workspace": workspace, "run": run.id, "metrics": Jsonb(metrics)}
+        )
+
+
+async def _one(
+    connection: AsyncConnection[Any], query: str, params: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    cursor = await connection.execute(query, params)
+    return await cursor.fetchone()
+
+
+async def _all(
+    connection: AsyncConnection[Any], query: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    cursor = await connection.execute(query, params)
+    return await cursor.fetchall()
