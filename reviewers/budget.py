@@ -43,9 +43,7 @@ def _line_tokens(line: DiffLine) -> float:
 
 
 def estimate_hunk_tokens(hunk: Hunk) -> int:
-    return math.ceil(
-        HUNK_OVERHEAD_CHARS / CHARS_PER_TOKEN + sum(_line_tokens(line) for line in hunk.lines)
-    )
+    return math.ceil(HUNK_OVERHEAD_CHARS / CHARS_PER_TOKEN + sum(map(_line_tokens, hunk.lines)))
 
 
 def _file_base_tokens(file: FileDiff, instructions: Sequence[PathInstruction]) -> int:

@@ -51,24 +51,45 @@ def language_of(path: str) -> str | None:
 
 def enclosing_context(path: str, hunk: Hunk, new_text: str | None = None) -> str | None:
     """A one-line signature of the enclosing function or class, or None when unknown."""
-    anchor = _first_changed_new_line(hunk)
     language = language_of(path)
-    if new_text is not None and language is not None:
-        lines = new_text.splitlines()
-        above = lines[max(0, anchor - 1 - _MAX_SCAN) : anchor - 1]
-        target = lines[anchor - 1] if 0 < anchor <= len(lines) else ""
+    new_lines = new_text.splitlines() if new_text is not None and language is not None else None
+    return hunk_context(language, hunk, new_lines)
+
+
+def hunk_context(language: str | None, hunk: Hunk, new_lines: Sequence[str] | None) -> str | None:
+    """`enclosing_context` for callers that go through a file's hunks: the language and the
+    new file's lines (`new_text.splitlines()`, or None) are worked out once per file. Splitting
+    the whole text again for every hunk made a long file with many hunks cost time
+    proportional to hunks times lines."""
+    anchor = _first_changed_new_line(hunk)
+    if new_lines is not None and language is not None:
+        above = new_lines[max(0, anchor - 1 - _MAX_SCAN) : anchor - 1]
+        target = new_lines[anchor - 1] if 0 < anchor <= len(new_lines) else ""
         return _clip(_search(language, above, target))
     if language is not None:
         # Only the hunk's own lines before the change are known: a definition among them
         # encloses the change for certain if the heuristic accepts it.
-        before = [
-            line.text for line in hunk.lines if line.new_line is not None and line.new_line < anchor
-        ]
-        target = next((ln.text for ln in hunk.lines if ln.new_line == anchor), "")
+        before, target = _hunk_lines_up_to(hunk, anchor)
         found = _search(language, before, target)
         if found:
             return _clip(found)
     return _clip(hunk.section_header) or None
+
+
+def _hunk_lines_up_to(hunk: Hunk, anchor: int) -> tuple[list[str], str]:
+    """The texts of the hunk's new-side lines before `anchor`, and of the line at `anchor`
+    ("" when the hunk does not show it), in one pass over the hunk."""
+    before: list[str] = []
+    target: str | None = None
+    for line in hunk.lines:
+        number = line.new_line
+        if number is None:
+            continue
+        if number < anchor:
+            before.append(line.text)
+        elif target is None and number == anchor:
+            target = line.text
+    return before, target if target is not None else ""
 
 
 def _first_changed_new_line(hunk: Hunk) -> int:

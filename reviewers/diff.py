@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 from unidiff import PatchSet
+from unidiff.constants import RE_HUNK_HEADER
 from unidiff.errors import UnidiffParseError
 
 LineKind = Literal["added", "context", "deleted"]
@@ -123,17 +124,10 @@ def parse_github_file(file: Mapping[str, Any]) -> FileDiff:
             additions=additions,
             deletions=deletions,
         )
-    # GitHub's patch is hunks without ---/+++ headers; unidiff needs them. Fixed names keep
-    # odd paths (tabs, quotes) away from unidiff's header parsing: the path comes from GitHub.
     text = str(patch)
-    header = "--- a/file\n+++ b/file\n"
-    if not text.endswith("\n"):
-        text += "\n"
-    try:
-        patched = PatchSet(header + text)
-    except UnidiffParseError as exc:
-        raise DiffParseError(f"{path}: {exc}") from exc
-    hunks = tuple(_convert_hunk(hunk) for pf in patched for hunk in pf)
+    hunks = _read_plain_patch(text)
+    if hunks is None:
+        hunks = _parse_patch_with_unidiff(path, text)
     return FileDiff(
         path=path,
         old_path=old_path,
@@ -142,6 +136,101 @@ def parse_github_file(file: Mapping[str, Any]) -> FileDiff:
         additions=additions,
         deletions=deletions,
     )
+
+
+def _parse_patch_with_unidiff(path: str, text: str) -> tuple[Hunk, ...]:
+    # GitHub's patch is hunks without ---/+++ headers; unidiff needs them. Fixed names keep
+    # odd paths (tabs, quotes) away from unidiff's header parsing: the path comes from GitHub.
+    header = "--- a/file\n+++ b/file\n"
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        patched = PatchSet(header + text)
+    except UnidiffParseError as exc:
+        raise DiffParseError(f"{path}: {exc}") from exc
+    return tuple(_convert_hunk(hunk) for pf in patched for hunk in pf)
+
+
+# The fast path below reads what GitHub actually sends: hunk headers, each followed by exactly
+# the lines its counts promise, and "\ No newline at end of file" markers. unidiff builds two
+# objects per line (its Line, then our DiffLine) and runs a regex on each; for the few hundred
+# lines of a typical pull request that was most of the review's parsing time. Anything else
+# (counts that do not add up, text between hunks, stray headers) returns None and goes to
+# unidiff, which stays the authority on odd input and on the error a bad patch gets. For input
+# the fast path accepts, the result is the one unidiff's path gives (tests/reviewers/test_diff.py
+# compares them).
+_NO_NEWLINE_MARKER = "\\ No newline at end of file"
+
+
+def _read_plain_patch(patch: str) -> tuple[Hunk, ...] | None:
+    """The hunks of a well-formed GitHub patch, or None to leave the patch to unidiff."""
+    rows = patch.split("\n")
+    if rows[-1] == "":
+        rows.pop()  # the newline ending the last line
+    hunks: list[Hunk] = []
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        header = RE_HUNK_HEADER.match(row)
+        if header is not None:
+            read = _read_plain_hunk(header, rows, index + 1)
+            if read is None:
+                return None
+            hunk, index = read
+            hunks.append(hunk)
+        elif hunks and (row == "" or row.startswith(_NO_NEWLINE_MARKER)):
+            index += 1  # a blank separator or the marker after a hunk: no code
+        else:
+            return None
+    return tuple(hunks)
+
+
+def _read_plain_hunk(header: re.Match[str], rows: list[str], index: int) -> tuple[Hunk, int] | None:
+    """The hunk whose header is `header` and its lines from rows[index:], and the index after
+    it; None when its lines do not match its counts or are not plain diff lines."""
+    old_from, old_count, new_from, new_count, section = header.groups()
+    old_start, new_start = int(old_from), int(new_from)
+    # An omitted count means one line, as in unidiff's Hunk.
+    old_length = 1 if old_count is None else int(old_count)
+    new_length = 1 if new_count is None else int(new_count)
+    old_end, new_end = old_start + old_length, new_start + new_length
+    old, new = old_start, new_start
+    lines: list[DiffLine] = []
+    # Like unidiff: at least one row is read, even for a hunk that counts no lines.
+    while index < len(rows):
+        row = rows[index]
+        index += 1
+        marker = row[:1]
+        if marker == "+":
+            lines.append(DiffLine("added", None, new, row[1:].removesuffix("\r")))
+            new += 1
+        elif marker == "-":
+            lines.append(DiffLine("deleted", old, None, row[1:].removesuffix("\r")))
+            old += 1
+        elif marker == " ":
+            lines.append(DiffLine("context", old, new, row[1:].removesuffix("\r")))
+            old, new = old + 1, new + 1
+        elif row in ("", "\r"):
+            # An empty context line whose leading space was lost (editors strip it).
+            lines.append(DiffLine("context", old, new, ""))
+            old, new = old + 1, new + 1
+        elif marker != "\\":  # "\ No newline at end of file" inside a hunk carries no code
+            return None
+        if old > old_end or new > new_end:
+            return None
+        if old == old_end and new == new_end:
+            break
+    if old < old_end or new < new_end:
+        return None
+    hunk = Hunk(
+        old_start=old_start,
+        old_length=old_length,
+        new_start=new_start,
+        new_length=new_length,
+        section_header=section.rstrip("\n").strip(),
+        lines=tuple(lines),
+    )
+    return hunk, index
 
 
 def parse_unified_diff(text: str) -> list[FileDiff]:

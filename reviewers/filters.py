@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from reviewers.diff import FileDiff
-from reviewers.globs import glob_match
+from reviewers.globs import compile_any, glob_match
 
 LOCK_FILES = frozenset(
     {
@@ -50,6 +50,9 @@ GENERATED_GLOBS = (
     "*.generated.*",
 )
 MINIFIED_GLOBS = ("*.min.js", "*.min.mjs", "*.min.css", "*.map")
+# Every file is checked against both lists: one combined pattern each.
+_GENERATED_PATH = compile_any(GENERATED_GLOBS)
+_MINIFIED_PATH = compile_any(MINIFIED_GLOBS)
 BINARY_EXTENSIONS = frozenset(
     """png jpg jpeg gif bmp ico webp tif tiff psd avif heic pdf
     zip gz tgz bz2 xz zst 7z rar jar war ear whl egg
@@ -98,9 +101,9 @@ def default_exclusion(file: FileDiff) -> str | None:
         return "lock file (excluded by default)"
     if VENDORED_DIRS.intersection(file.path.split("/")[:-1]):
         return "vendored code (excluded by default)"
-    if any(glob_match(g, file.path) for g in GENERATED_GLOBS) or _has_generated_marker(file):
+    if _GENERATED_PATH.match(file.path) or _has_generated_marker(file):
         return "generated code (excluded by default)"
-    if any(glob_match(g, file.path) for g in MINIFIED_GLOBS):
+    if _MINIFIED_PATH.match(file.path):
         return "minified file or source map (excluded by default)"
     if not file.hunks:
         return "no textual changes (rename, mode change or empty file)"

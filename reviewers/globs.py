@@ -12,6 +12,7 @@ Semantics (documented for users in the config schema):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 
@@ -27,6 +28,13 @@ def compile_glob(glob: str) -> re.Pattern[str]:
 
 def glob_match(glob: str, path: str) -> bool:
     return compile_glob(glob).match(path) is not None
+
+
+def compile_any(globs: Iterable[str]) -> re.Pattern[str]:
+    """One pattern that matches a path exactly when one of `globs` does: a single regex match
+    instead of a `glob_match` call per glob. Translated globs hold no capturing groups, so
+    they combine as plain alternatives."""
+    return re.compile("|".join(f"(?:{compile_glob(glob).pattern})" for glob in globs), re.DOTALL)
 
 
 def _translate(pattern: str) -> str:

@@ -13,14 +13,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reviewers.config import PathInstruction, ReviewConfig
-from reviewers.context import enclosing_context
+from reviewers.context import hunk_context, language_of
 from reviewers.diff import FileDiff, Hunk
 from reviewers.globs import glob_match
 from reviewers.output import OUTPUT_SCHEMA
 from reviewers.prompts import PROMPT_VERSION, render_template
 from reviewers.providers.base import ModelRequest
 from reviewers.static.secrets import redact_lines
-from reviewers.untrusted import new_boundary, one_line, redact, sanitize_untrusted
+from reviewers.untrusted import (
+    new_boundary,
+    one_line,
+    redact,
+    sanitize_code_lines,
+    sanitize_untrusted,
+)
 
 __all__ = [
     "PROMPT_VERSION",
@@ -68,18 +74,21 @@ def render_diff(files: Sequence[FileDiff], new_texts: Mapping[str, str] | None =
         if file.old_path:
             header += f" from {one_line(file.old_path)}"
         blocks.append(header + ")")
+        language = language_of(file.path)
         text = (new_texts or {}).get(file.path)
+        # Split once per file: every hunk looks up its enclosing definition in these lines.
+        new_lines = text.splitlines() if text is not None and language is not None else None
         for hunk in file.hunks:
-            blocks.append(_render_hunk(file.path, hunk, text))
+            blocks.append(_render_hunk(hunk, language, new_lines))
     return "\n".join(blocks)
 
 
-def _render_hunk(path: str, hunk: Hunk, new_text: str | None) -> str:
+def _render_hunk(hunk: Hunk, language: str | None, new_lines: Sequence[str] | None) -> str:
     head = f"@@ -{hunk.old_start},{hunk.old_length} +{hunk.new_start},{hunk.new_length} @@"
-    scope = enclosing_context(path, hunk, new_text)
+    scope = hunk_context(language, hunk, new_lines)
     if scope:
         head += f" in: {one_line(scope)}"
-    texts = redact_lines([sanitize_untrusted(line.text, code=True) for line in hunk.lines])
+    texts = redact_lines(sanitize_code_lines([line.text for line in hunk.lines]))
     out = [head]
     for line, text in zip(hunk.lines, texts, strict=True):
         if line.kind == "deleted":

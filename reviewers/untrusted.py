@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # Characters dropped everywhere: Cf (format: zero-width, bidi controls, BOM, soft hyphen,
@@ -72,6 +72,16 @@ def sanitize_untrusted(text: str, *, code: bool = False) -> str:
     if run:
         _flush(out, run, code, marks)
     return "".join(out)
+
+
+def sanitize_code_lines(lines: Sequence[str]) -> list[str]:
+    """`sanitize_untrusted(line, code=True)` for each line, with one check for the usual
+    case: ASCII without control characters (so no `\\r` either), which sanitising leaves as
+    it is. The newlines joining the lines are not control characters to that check."""
+    joined = "\n".join(lines)
+    if joined.isascii() and not _ASCII_CONTROL.search(joined):
+        return list(lines)
+    return [sanitize_untrusted(line, code=True) for line in lines]
 
 
 def _flush(out: list[str], run: list[str], code: bool, marks: int) -> int:

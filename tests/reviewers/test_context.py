@@ -4,6 +4,7 @@ import pytest
 
 from reviewers.context import enclosing_context
 from reviewers.diff import Hunk
+from reviewers.render import render_diff
 from tests.reviewers.helpers import file_diff
 
 PYTHON = """\
@@ -130,3 +131,16 @@ def test_long_signatures_are_clipped() -> None:
     assert context is not None
     assert len(context) == 200
     assert context.endswith("…")
+
+
+def test_render_diff_shows_each_hunks_context_from_the_full_text() -> None:
+    # render_diff splits the new text once per file; every hunk still gets its own scope.
+    text = "".join(f"def f{i}():\n    a = {i}\n    b = {i}\n\n" for i in range(10))
+    patch = "\n".join(
+        f"@@ -{4 * i + 2},1 +{4 * i + 2},1 @@\n-    a = 0\n+    a = {i}" for i in (1, 5, 8)
+    )
+    file = file_diff("many.py", patch)
+    rendered = render_diff([file], {"many.py": text})
+    scopes = [line.split(" in: ")[1] for line in rendered.splitlines() if " in: " in line]
+    assert scopes == ["def f1():", "def f5():", "def f8():"]
+    assert scopes == [enclosing_context("many.py", hunk, text) for hunk in file.hunks]

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from reviewers.diff import DiffLine, DiffParseError, parse_github_file, parse_unified_diff
+from reviewers.diff import (
+    DiffLine,
+    DiffParseError,
+    _parse_patch_with_unidiff,
+    _read_plain_patch,
+    parse_github_file,
+    parse_unified_diff,
+)
 from tests.reviewers.helpers import TWO_HUNKS, file_diff, github_file
 
 GIT_DIFF = """\
@@ -165,3 +174,77 @@ def test_parse_github_file_rejects_inconsistent_hunk() -> None:
 
 def test_empty_diff() -> None:
     assert parse_unified_diff("") == []
+
+
+# What GitHub sends: read by parse_github_file's fast path, which must give exactly what the
+# unidiff path gives.
+PLAIN_PATCHES = [
+    TWO_HUNKS,
+    "@@ -1 +1 @@\n-a\n+b\n\\ No newline at end of file",
+    "@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n",
+    "@@ -0,0 +1,2 @@\n+a\n+b",  # an added file
+    "@@ -1,2 +0,0 @@\n-a\n-b",  # a deleted file
+    "@@ -1,2 +1,2 @@ def f():\r\n a\r\n-b\r\n+c\r\n",  # CRLF line endings
+    "@@ -1,3 +1,3 @@\n a\n\n-b\n+c",  # a blank context line that lost its leading space
+    "@@ -1 +1 @@\n-a\n+b\n\n",  # a trailing blank line
+    "@@ -5,0 +6,2 @@\n+x\n+y\n@@ -20,2 +21,0 @@\n-p\n-q",
+    "@@ -0,0 +0,0 @@",
+    "@@ -1 +1 @@  spaced  header \n-a\u2028b\n+b\x0cc\r\r",
+]
+# Anything else is left to unidiff: text between hunks, hunks whose counts do not add up,
+# stray file headers.
+ODD_PATCHES = [
+    "garbage\n@@ -1 +1 @@\n-a\n+b",
+    "@@ -1,2 +1,2 @@\n a\n\n-b\n+c",  # lines beyond the counts
+    "@@ -1,5 +1,5 @@\n a\n+b",  # too short: unidiff rejects it
+    "@@ -1 +1 @@\n-a\n+b\n--- x\n+++ y\n@@ -5 +5 @@\n-c\n+d",
+    "@@ -1,2 +1,2 @@\n\rzz\n-b\n+c",
+    "\n@@ -1 +1 @@\n-a\n+b",
+]
+
+
+@pytest.mark.parametrize("patch", PLAIN_PATCHES)
+def test_github_patches_are_read_as_unidiff_reads_them(patch: str) -> None:
+    fast = _read_plain_patch(patch)
+    assert fast is not None
+    assert fast == _parse_patch_with_unidiff("a.py", patch)
+    assert parse_github_file(github_file("a.py", patch)).hunks == fast
+
+
+@pytest.mark.parametrize("patch", ODD_PATCHES)
+def test_odd_patches_are_left_to_unidiff(patch: str) -> None:
+    assert _read_plain_patch(patch) is None
+    try:
+        expected: object = _parse_patch_with_unidiff("a.py", patch)
+    except DiffParseError as exc:
+        expected = str(exc)
+    try:
+        got: object = parse_github_file(github_file("a.py", patch)).hunks
+    except DiffParseError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+def test_fast_path_agrees_with_unidiff_on_random_patches() -> None:
+    rng = random.Random(20261122)
+    bodies = ["a", "", "b c", "\r", "key = 'x'", "  x\r", "\u2028y"]
+    accepted = 0
+    for _ in range(1500):
+        rows: list[str] = []
+        for _ in range(rng.randint(1, 3)):
+            body = [rng.choice(" +- +") + rng.choice(bodies) for _ in range(rng.randint(0, 8))]
+            if rng.random() < 0.2:
+                body.insert(rng.randint(0, len(body)), rng.choice(["\\ No newline", "", "\r"]))
+            old = sum(1 for row in body if row[:1] in (" ", "-", "", "\r"))
+            new = sum(1 for row in body if row[:1] in (" ", "+", "", "\r"))
+            old += rng.choice([0, 0, 0, 0, 1, -1])
+            new += rng.choice([0, 0, 0, 0, 1, -1])
+            rows.append(f"@@ -{rng.randint(0, 9)},{old} +{rng.randint(0, 9)},{new} @@ f()")
+            rows += body
+        patch = "\n".join(rows) + rng.choice(["", "\n", "\n\n", "\n\\ No newline at end of file"])
+        fast = _read_plain_patch(patch)
+        if fast is None:
+            continue
+        accepted += 1
+        assert fast == _parse_patch_with_unidiff("a.py", patch), patch
+    assert accepted > 200

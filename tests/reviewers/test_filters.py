@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from reviewers.diff import FileDiff, parse_github_file
-from reviewers.filters import filter_files
-from reviewers.globs import glob_match
+from reviewers.filters import GENERATED_GLOBS, MINIFIED_GLOBS, filter_files
+from reviewers.globs import compile_any, glob_match
 from tests.reviewers.helpers import file_diff, github_file, new_file
 
 
@@ -135,3 +135,15 @@ def test_nothing_is_dropped_silently() -> None:
     files = [_text(f"src/m{i}.py") for i in range(5)] + [_text("yarn.lock"), _text("x.min.css")]
     kept, skipped = filter_files(files, ["!src/m3.py"])
     assert len(kept) + len(skipped) == len(files)
+
+
+def test_compile_any_matches_exactly_when_one_of_the_globs_does() -> None:
+    globs = [*GENERATED_GLOBS, *MINIFIED_GLOBS, "src/**/x.py", "[!ab].py", "docs/"]
+    combined = compile_any(globs)
+    paths = [
+        "api/v1/service.pb.go", "service.pb.go", "a/b_pb2.py", "a/b_pb2.pyc", "x.generated.ts",
+        "web/app.min.js", "app.min.js.map", "app.js", "src/x.py", "src/a/b/x.py", "srcx/x.py",
+        "c.py", "a.py", "docs/guide.md", "docs", "a.pb.go/readme.md", "",
+    ]  # fmt: skip
+    for path in paths:
+        assert (combined.match(path) is not None) is any(glob_match(g, path) for g in globs), path

@@ -10,6 +10,7 @@ from reviewers.static.secrets import (
     find_secrets,
     looks_random,
     mask,
+    redact_lines,
     scan,
     scan_file,
     shannon_entropy,
@@ -215,3 +216,21 @@ def test_entropy_and_randomness() -> None:
     assert looks_random("Xy7kP2qL9mN4zR8w")
     assert not looks_random("hunter2hunter2")
     assert not looks_random("correcthorsebatterystaple")
+
+
+def test_redact_lines_masks_the_one_line_with_a_secret() -> None:
+    lines = ["def settings():", f'    key = "{AWS_ID}"', "    return key", "-----BEGIN"]
+    redacted = redact_lines(lines)
+    assert redacted[0] == lines[0]
+    assert redacted[1] == f'    key = "AKIA…{AWS_ID[-4:]}"'
+    assert redacted[2:] == lines[2:]
+    clean = ["def f():", "    return 1"]
+    assert redact_lines(clean) == clean
+
+
+def test_a_hint_spelled_with_unicode_still_reaches_the_detectors() -> None:
+    # The only hint here is "key", spelled with a KELVIN SIGN that lower-cases to "k": the
+    # check over a whole hunk must let it through, as the check per line does.
+    lines = ["x = 1", 'api_\u212aey = "h7Gk29xQpL0zVb4q"']
+    assert redact_lines(lines) == ["x = 1", 'api_\u212aey = "…Vb4q"']
+    assert [f.line_start for f in scan([new_file("a.py", lines)])] == [2]
