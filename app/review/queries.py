@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.types.json import Jsonb
 
 from app.direct_db import DirectDatabase, instance, select_list, width
@@ -175,9 +175,11 @@ async def claim(
 ) -> Claimed | str:
     """One transaction: the run, read in `workspace_id` only, marked `running` (unless not
     `mark_running`), and what its review reads. A word instead when there is nothing to do:
-    `missing`, the run's terminal status, or `finished` (someone else ended it)."""
+    `missing`, the run's terminal status, or `finished` (someone else ended it).
+
+    Two round trips: the run first (what follows depends on it), then the rest together."""
+    ids = {"workspace": workspace_id, "run": run_id}
     async with db.tenant(workspace_id) as connection:
-        ids = {"workspace": workspace_id, "run": run_id}
         row = await _one(connection, _RUN_REPOSITORY_INSTALLATION, ids)
         if row is None:
             return "missing"
@@ -186,77 +188,84 @@ async def claim(
             return run.status
         if row[width(Run)] is None or row[width(Run) + width(Repository)] is None:
             raise LookupError(f"run {run_id} lost its repository or installation")
-        repository = instance(Repository, row, width(Run))
-        installation = instance(Installation, row, width(Run) + width(Repository))
         first_execution = run.started_at is None
-        if mark_running and await _one(connection, _MARK_RUNNING, ids) is None:
-            return "finished"
-        return Claimed(
-            run=run,
-            repository=repository,
-            installation=installation,
-            first_execution=first_execution,
-            **await _review_inputs(connection, run, first_execution),
-        )
-
-
-async def _review_inputs(
-    connection: AsyncConnection[Any], run: Run, first_execution: bool
-) -> dict[str, Any]:
-    workspace = run.workspace_id
-    now = datetime.now(UTC)
-    sources = await _one(
-        connection,
-        _POLICY_SOURCES,
-        {
-            "workspace": workspace,
-            "repository": run.repository_id,
-            "policy": DEFAULT_POLICY_NAME,
-            "granting": list(_GRANTING),
-            "month_start": now.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
-        },
+        marked = await connection.execute(_MARK_RUNNING, ids) if mark_running else None
+        inputs = await _ReviewInputs.send(connection, run, first_execution)
+    if marked is not None and await marked.fetchone() is None:
+        return "finished"
+    return Claimed(
+        run=run,
+        repository=instance(Repository, row, width(Run)),
+        installation=instance(Installation, row, width(Run) + width(Repository)),
+        first_execution=first_execution,
+        **await inputs.read(),
     )
-    assert sources is not None  # noqa: S101 - the query always returns its one row
-    plan_name, limits, policy_name, policy_version, policy_config, settings, used = sources
-    keys = [
-        instance(ProviderKey, key)
-        for key in await _all(connection, _KEYS, {"workspace": workspace})
-    ]
-    since: str | None = None
-    if run.trigger in INCREMENTAL_TRIGGERS:
-        head = await _one(
-            connection,
-            _LATEST_REVIEWED_HEAD,
+
+
+@dataclass
+class _ReviewInputs:
+    """The reads of `claim` after the run, sent together; read back after the commit."""
+
+    sources: AsyncCursor[Any]
+    keys: AsyncCursor[Any]
+    since: AsyncCursor[Any] | None
+    stored: AsyncCursor[Any] | None
+
+    @classmethod
+    async def send(
+        cls, connection: AsyncConnection[Any], run: Run, first_execution: bool
+    ) -> _ReviewInputs:
+        workspace = run.workspace_id
+        month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        sources = await connection.execute(
+            _POLICY_SOURCES,
             {
                 "workspace": workspace,
                 "repository": run.repository_id,
-                "number": run.pull_request_number,
-                "head": run.head_sha,
+                "policy": DEFAULT_POLICY_NAME,
+                "granting": list(_GRANTING),
+                "month_start": month_start,
             },
         )
-        since = head[0] if head else None
-    stored: list[Finding] = []
-    if not first_execution:
-        stored = [
-            instance(Finding, found)
-            for found in await _all(
-                connection, _FINDINGS_OF_RUN, {"workspace": workspace, "run": run.id}
+        keys = await connection.execute(_KEYS, {"workspace": workspace})
+        since = None
+        if run.trigger in INCREMENTAL_TRIGGERS:
+            since = await connection.execute(
+                _LATEST_REVIEWED_HEAD,
+                {
+                    "workspace": workspace,
+                    "repository": run.repository_id,
+                    "number": run.pull_request_number,
+                    "head": run.head_sha,
+                },
             )
-        ]
-    return {
-        "sources": PolicySources(
-            plan_name=plan_name,
-            plan_limits=dict(limits or {}),
-            policy_name=policy_name,
-            policy_version=policy_version,
-            policy_config=policy_config,
-            repository_settings=settings,
-        ),
-        "reviews_this_month": used,
-        "keys": keys,
-        "since_head": since,
-        "stored_findings": stored,
-    }
+        stored = None
+        if not first_execution:
+            stored = await connection.execute(
+                _FINDINGS_OF_RUN, {"workspace": workspace, "run": run.id}
+            )
+        return cls(sources, keys, since, stored)
+
+    async def read(self) -> dict[str, Any]:
+        row = await self.sources.fetchone()
+        assert row is not None  # noqa: S101 - the query always returns its one row
+        plan_name, limits, policy_name, policy_version, policy_config, settings, used = row
+        head = await self.since.fetchone() if self.since is not None else None
+        stored = await self.stored.fetchall() if self.stored is not None else []
+        return {
+            "sources": PolicySources(
+                plan_name=plan_name,
+                plan_limits=dict(limits or {}),
+                policy_name=policy_name,
+                policy_version=policy_version,
+                policy_config=policy_config,
+                repository_settings=settings,
+            ),
+            "reviews_this_month": used,
+            "keys": [instance(ProviderKey, key) for key in await self.keys.fetchall()],
+            "since_head": head[0] if head else None,
+            "stored_findings": [instance(Finding, found) for found in stored],
+        }
 
 
 async def freeze_snapshot(
@@ -265,13 +274,13 @@ async def freeze_snapshot(
     """Stored on the run before any model call; raises RunStopped when the run is no longer
     `running` (this stands for the check before the first model call)."""
     async with db.tenant(workspace_id) as connection:
-        frozen = await _one(
-            connection,
+        frozen = await connection.execute(
             _FREEZE_SNAPSHOT,
             {"workspace": workspace_id, "run": run_id, "snapshot": Jsonb(snapshot)},
         )
-        if frozen is None:
-            raise RunStopped("the run was stopped before it was reviewed")
+    # Read after the commit (one round trip): when nothing was updated, nothing was written.
+    if await frozen.fetchone() is None:
+        raise RunStopped("the run was stopped before it was reviewed")
 
 
 async def store_findings(
@@ -283,12 +292,15 @@ async def store_findings(
     workspace = run.workspace_id
     async with db.tenant(workspace) as connection:
         ids = {"workspace": workspace, "run": run.id}
-        if await _one(connection, _STORE_METRICS, {**ids, "metrics": Jsonb(metrics)}) is None:
-            raise RunStopped("the run was stopped while it was reviewed")
+        wanted = await connection.execute(_STORE_METRICS, {**ids, "metrics": Jsonb(metrics)})
         if rows:
             async with connection.cursor() as cursor:
                 await cursor.executemany(_INSERT_FINDING, [_finding_values(r) for r in rows])
-        return await _posted_fingerprints(connection, run)
+        posted = await _send_posted_fingerprints(connection, run)
+        # One round trip for all of the above; a stopped run rolls the findings back.
+        if await wanted.fetchone() is None:
+            raise RunStopped("the run was stopped while it was reviewed")
+    return await _read_posted_fingerprints(posted)
 
 
 async def posted_fingerprints_if_running(db: DirectDatabase, run: Run) -> set[str]:
@@ -301,12 +313,12 @@ async def posted_fingerprints_if_running(db: DirectDatabase, run: Run) -> set[st
         )
         if status is None or status[0] != RunStatus.RUNNING:
             raise RunStopped(f"run is {status[0] if status else 'missing'}")
-        return await _posted_fingerprints(connection, run)
+        posted = await _send_posted_fingerprints(connection, run)
+    return await _read_posted_fingerprints(posted)
 
 
-async def _posted_fingerprints(connection: AsyncConnection[Any], run: Run) -> set[str]:
-    rows = await _all(
-        connection,
+async def _send_posted_fingerprints(connection: AsyncConnection[Any], run: Run) -> AsyncCursor[Any]:
+    return await connection.execute(
         _POSTED_FINGERPRINTS,
         {
             "workspace": run.workspace_id,
@@ -315,7 +327,10 @@ async def _posted_fingerprints(connection: AsyncConnection[Any], run: Run) -> se
             "run": run.id,
         },
     )
-    return {value for (value,) in rows if value}
+
+
+async def _read_posted_fingerprints(cursor: AsyncCursor[Any]) -> set[str]:
+    return {value for (value,) in await cursor.fetchall() if value}
 
 
 def _finding_values(row: Finding) -> list[Any]:
@@ -370,10 +385,3 @@ async def _one(
 ) -> tuple[Any, ...] | None:
     cursor = await connection.execute(query, params)
     return await cursor.fetchone()
-
-
-async def _all(
-    connection: AsyncConnection[Any], query: str, params: dict[str, Any]
-) -> list[tuple[Any, ...]]:
-    cursor = await connection.execute(query, params)
-    return await cursor.fetchall()
