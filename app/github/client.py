@@ -17,10 +17,16 @@ from githubkit import AppAuthStrategy, GitHub
 from redis.asyncio import Redis
 
 from app.config import ConfigError, Settings
+from app.github.http_pool import LeanConnectionPool
 from app.github.token_cache import TieredTokenCacheStrategy
 
 TOKEN_CACHE_PREFIX = "sentinel:github"  # noqa: S105 - a key prefix, not a secret
 REQUEST_TIMEOUT_SECONDS = 30.0
+# At most 100 GitHub requests in flight (httpx's default; more wait for a connection, within
+# the request timeout). Idle connections are kept up to that many too, each for at most 5 s
+# idle: under load a review's next call reuses one instead of a new TLS handshake, and the
+# pool hands out the most recently used first, so those the load stops needing expire.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0)
 
 
 def app_private_key(settings: Settings) -> str:
@@ -58,7 +64,16 @@ class _SharedTransport(httpx.AsyncHTTPTransport):
 
     githubkit opens a client per request outside `async with`, and each client closes its
     transport; creating the TLS context alone costs ~20 ms a request. This transport ignores
-    those closes and is closed once, when the process's resources are."""
+    those closes and is closed once, when the process's resources are.
+
+    Its connection pool is http_pool.LeanConnectionPool, configured as httpx configured its
+    own (same TLS context, limits and retries): httpcore's pool polls every idle socket on
+    every request start and end, and with 50 reviews running that took about half the CPU of
+    a GitHub call (~2.0 → ~0.9 ms a call through githubkit, 2 cores)."""
+
+    def __init__(self, *, retries: int = 0, limits: httpx.Limits = POOL_LIMITS) -> None:
+        super().__init__(retries=retries, limits=limits)
+        self._pool = LeanConnectionPool.replacing(self._pool)
 
     async def aclose(self) -> None:
         return None
