@@ -50,6 +50,7 @@ measurements).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import statistics
@@ -337,6 +338,7 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
         )
 
     per_review = f"{cpu_worker / len(completed) * MS:.0f}" if completed else "-"
+    stages = _stages(world, [f for f in measured if f.status == "completed"])
     name = "review steady state"
     return [
         Figure(name, f"{CONCURRENT} reviews kept in flight, model {MODEL_DELAY:.0f} s/call: "
@@ -345,6 +347,8 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
                f"{MODEL_DELAY:.0f} s)", f"{rate / ideal * 100:.0f}%", "≥ 80%"),
         Figure(name, f"  delivery → run completed, mean / p50 / p95 (s, {len(completed)} "
                "reviews of the window)", seconds(completed)),
+        Figure(name, "  where that time goes, mean (s): delivery → the job reads the PR / → "
+               "review posted (the model's 2 s) / → summary posted / → seen completed", stages),
         Figure(name, f"  model calls in flight, mean / peak (of {CONCURRENT})",
                f"{mean_calls:.1f} / {peak_calls}"),
         Figure(name, "  worker CPU per review (ms) / % of one core over the window",
@@ -356,6 +360,31 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
         Figure(name, "  runs of the window ended other than completed", f"{other}"),
         Figure(name, "  warm-up / the last in flight drained in", f"{warm_up} / {drained}"),
     ]  # fmt: skip
+
+
+def _stages(world: ReviewWorld, finished: list[_Finished]) -> str:
+    """A review's time split at the simulators' timestamps: its first read of the pull
+    request (intake, the two queue hops, the claim, the check run started), the review posted
+    (the model call is in there), the summary posted (the last GitHub write), and the poll
+    that saw it completed (the final transaction, and up to one poll interval)."""
+    first: dict[str, float] = {}
+    answered: dict[tuple[str, str], float] = {}
+    for hit in world.github_hits.hits:
+        first.setdefault(hit.path, hit.arrived)
+        if hit.method == "POST" and 200 <= hit.status < 300:
+            answered[(hit.method, hit.path)] = hit.answered
+    splits: list[list[float]] = []
+    for review in finished:
+        read = first.get(world.pull_path(review.number))
+        posted = answered.get(("POST", world.review_path(review.number)))
+        summarised = answered.get(("POST", world.summary_path(review.number)))
+        if read is None or posted is None or summarised is None:
+            continue
+        marks = [review.delivered, read, posted, summarised, review.seen]
+        splits.append([later - earlier for earlier, later in itertools.pairwise(marks)])
+    if not splits:
+        return "-"
+    return " / ".join(f"{statistics.fmean(column):.2f}" for column in zip(*splits, strict=True))
 
 
 async def _burst(world: ReviewWorld) -> list[Figure]:

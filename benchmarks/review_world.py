@@ -245,6 +245,9 @@ class ReviewWorld:
         fields = Path(f"/proc/{self.worker_pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def pull_path(self, number: int) -> str:
+        return f"/repos/{OWNER}/{NAME}/pulls/{number}"
+
     def review_path(self, number: int) -> str:
         return f"/repos/{OWNER}/{NAME}/pulls/{number}/reviews"
 

@@ -39,6 +39,7 @@ from app.runs.repository import RunRepository
 from app.worker_metrics import RETRIES, RUN_DURATION, RUN_QUEUE_WAIT, RUNS_FINISHED
 
 if TYPE_CHECKING:
+    from app.github.client import GitHubApp
     from app.resources import Resources
 
 log = structlog.get_logger(__name__)
@@ -133,7 +134,6 @@ async def _review_run(
         if isinstance(claimed, str):
             return claimed
         ctx = claimed
-        bound = log.bind(run_id=str(run_id), workspace_id=str(workspace_id))
         if resources.github_app is None:
             await _transition(
                 resources,
@@ -148,38 +148,48 @@ async def _review_run(
                 max(0.0, (datetime.now(UTC) - ctx.run.created_at).total_seconds())
             )
         github = resources.github_app.for_installation(ctx.installation.external_id)
-        repo = Repo(github, ctx.repository.name, _identity(resources), fresh=ctx.first_execution)
-        check_run: dict[str, Any] | None = None
-        try:
-            check_run = await repo.start_check_run(ctx.run.head_sha, run_id)
-            return await _review(resources, ctx, repo, check_run, github)
-        except RunStopped:
-            bound.info("run.stopped")
-            await _close_stopped_check_run(resources, ctx, repo, check_run)
-            return "stopped"
-        except TransientError as error:
-            if attempt >= MAX_ATTEMPTS:
-                await _fail(resources, ctx, repo, check_run, f"{error.reason}; gave up after "
-                            f"{attempt} attempts")  # fmt: skip
-                return "failed"
-            if error.stale_token:
-                await resources.github_app.forget_installation_token(ctx.installation.external_id)
-            delay = retry_delay(attempt, error.retry_after)
-            RETRIES.labels("github" if "GitHub" in error.reason else "model").inc()
-            bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())
-            # Back to `queued` while it waits: a `running` run without a lock holder is one
-            # the sweeper resumes at once, and a waiting retry must keep its backoff.
-            await _transition(
-                resources,
-                ctx,
-                RunStatus.QUEUED,
-                f"retrying: {error.reason} (attempt {attempt + 1} in "
-                f"{int(delay.total_seconds())} s)",
-            )
-            raise Retry(delay) from None
-        except PermanentError as error:
-            await _fail(resources, ctx, repo, check_run, error.reason)
+        # One HTTP client for the whole review, instead of one per request.
+        async with github:
+            return await _execute(resources, resources.github_app, ctx, github, attempt)
+
+
+async def _execute(
+    resources: Resources, github_app: GitHubApp, ctx: Claimed, github: Any, attempt: int
+) -> str:
+    """The claimed run on GitHub: started, reviewed and published, or failed or retried."""
+    run_id = ctx.run.id
+    bound = log.bind(run_id=str(run_id), workspace_id=str(ctx.workspace_id))
+    repo = Repo(github, ctx.repository.name, _identity(resources), fresh=ctx.first_execution)
+    check_run: dict[str, Any] | None = None
+    try:
+        check_run = await repo.start_check_run(ctx.run.head_sha, run_id)
+        return await _review(resources, ctx, repo, check_run, github)
+    except RunStopped:
+        bound.info("run.stopped")
+        await _close_stopped_check_run(resources, ctx, repo, check_run)
+        return "stopped"
+    except TransientError as error:
+        if attempt >= MAX_ATTEMPTS:
+            await _fail(resources, ctx, repo, check_run, f"{error.reason}; gave up after "
+                        f"{attempt} attempts")  # fmt: skip
             return "failed"
+        if error.stale_token:
+            await github_app.forget_installation_token(ctx.installation.external_id)
+        delay = retry_delay(attempt, error.retry_after)
+        RETRIES.labels("github" if "GitHub" in error.reason else "model").inc()
+        bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())
+        # Back to `queued` while it waits: a `running` run without a lock holder is one
+        # the sweeper resumes at once, and a waiting retry must keep its backoff.
+        await _transition(
+            resources,
+            ctx,
+            RunStatus.QUEUED,
+            f"retrying: {error.reason} (attempt {attempt + 1} in {int(delay.total_seconds())} s)",
+        )
+        raise Retry(delay) from None
+    except PermanentError as error:
+        await _fail(resources, ctx, repo, check_run, error.reason)
+        return "failed"
 
 
 async def _close_stopped_check_run(
