@@ -339,6 +339,7 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
 
     per_review = f"{cpu_worker / len(completed) * MS:.0f}" if completed else "-"
     stages = _stages(world, [f for f in measured if f.status == "completed"])
+    hops = await _queue_hops(world, [f.number for f in measured if f.status == "completed"])
     name = "review steady state"
     return [
         Figure(name, f"{CONCURRENT} reviews kept in flight, model {MODEL_DELAY:.0f} s/call: "
@@ -349,6 +350,8 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
                "reviews of the window)", seconds(completed)),
         Figure(name, "  where that time goes, mean (s): delivery → the job reads the PR / → "
                "review posted (the model's 2 s) / → summary posted / → seen completed", stages),
+        Figure(name, "  of the first: inbox row → delivery processed / → run running "
+               "(the two queue hops, on the database's clock, mean s)", hops),
         Figure(name, f"  model calls in flight, mean / peak (of {CONCURRENT})",
                f"{mean_calls:.1f} / {peak_calls}"),
         Figure(name, "  worker CPU per review (ms) / % of one core over the window",
@@ -360,6 +363,21 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
         Figure(name, "  runs of the window ended other than completed", f"{other}"),
         Figure(name, "  warm-up / the last in flight drained in", f"{warm_up} / {drained}"),
     ]  # fmt: skip
+
+
+async def _queue_hops(world: ReviewWorld, numbers: list[int]) -> str:
+    cursor = await world.owner.execute(
+        "SELECT avg(extract(epoch FROM d.processed_at - d.received_at)),"
+        " avg(extract(epoch FROM r.started_at - d.processed_at))"
+        " FROM runs r JOIN webhook_deliveries d"
+        " ON (d.payload -> 'pull_request' ->> 'number')::int = r.pull_request_number"
+        " WHERE r.pull_request_number = ANY(%s)",
+        (numbers,),
+    )
+    row = await cursor.fetchone()
+    if row is None or row[0] is None:
+        return "-"
+    return f"{float(row[0]):.2f} / {float(row[1]):.2f}"
 
 
 def _stages(world: ReviewWorld, finished: list[_Finished]) -> str:
