@@ -3,6 +3,7 @@ delivery recovery. `sentinel worker` runs it; `--burst` drains the queue and exi
 
 from __future__ import annotations
 
+import gc
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -79,6 +80,11 @@ def _startup(settings: Settings) -> Any:
         ctx["resources"] = resources
         # A worker starting may follow an outage: take up everything that is due at once.
         await sweep(resources, grace=timedelta(0))
+        # What exists now (modules, the SDKs' and the ORM's classes, clients, pools) lives as
+        # long as the process: keep it out of the collector's full passes. Each of those
+        # walked it all and stalled the event loop, and every review in flight, for ~0.2 s
+        # every few seconds (at 50 reviews in flight; ~25 ms once frozen).
+        gc.freeze()
 
     return startup
 
