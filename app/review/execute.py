@@ -38,6 +38,7 @@ from app.review.store import (
     from_row,
     to_row,
 )
+from app.review.together import together
 from app.security.encryption import KeyRing
 from app.usage.records import RunUsage
 from reviewers.anchor import anchor, suggestion_applies
@@ -74,6 +75,8 @@ class ReviewPlan:
     github: Any
     check_run: dict[str, Any]
     inputs: ReviewInputs
+    # The PR's files when they were read ahead with the pull request (a full review).
+    files_read_ahead: list[dict[str, Any]] | None = None
 
     @property
     def workspace_id(self) -> uuid.UUID:
@@ -85,6 +88,8 @@ async def _files(plan: ReviewPlan) -> tuple[list[dict[str, Any]], str]:
     owner, _, name = plan.repository.name.partition("/")
     run = plan.run
     since = plan.inputs.since_head
+    if since is None and plan.files_read_ahead is not None:
+        return plan.files_read_ahead, "full review"
     if since is not None:
         files = await fetch_compare_files(plan.github, owner, name, since, run.head_sha)
         if files is not None:
@@ -253,22 +258,6 @@ async def _publish_and_finish(
 
     comments = [_review_comment(p, host) for p in inline]
     body = review_body(facts, placed)
-    review_id: int | None = None
-    comment_ids: dict[str, int] = {}
-    if inline and _safe(
-        body + "".join(str(c["body"]) for c in comments), secrets, blocked, "review"
-    ):
-        event = "REQUEST_CHANGES" if critical and plan.snapshot.request_changes else "COMMENT"
-        posted = await plan.repo.post_review(
-            run.pull_request_number, run.id, commit_id=run.head_sha, body=body, event=event,
-            comments=comments,
-        )  # fmt: skip
-        review_id = int(posted["id"])
-        for comment in await plan.repo.review_comments(run.pull_request_number, review_id):
-            marker = str(comment.get("body", "")).rsplit("sentinel:finding:", 1)
-            if len(marker) == 2:
-                comment_ids[marker[1].split(" ")[0].strip()] = int(comment["id"])
-
     title, summary = check_output(facts, placed, allowed_host=host)
     conclusion = (
         "failure"
@@ -276,15 +265,44 @@ async def _publish_and_finish(
         else ("neutral" if critical else "success")
     )
     annotations = [annotation(p, allowed_host=host) for p in placed if p.inline]
-    if _safe(summary + "".join(str(a["message"]) for a in annotations), secrets, blocked, "check"):
-        await plan.repo.complete_check_run(
-            plan.check_run, conclusion=conclusion, title=title, summary=summary,
-            annotations=annotations,
-        )  # fmt: skip
-    summary_comment: dict[str, Any] | None = None
     full_summary = summary_body(facts, placed, allowed_host=host)
-    if _safe(full_summary, secrets, blocked, "summary"):
-        summary_comment = await plan.repo.upsert_summary(run.pull_request_number, full_summary)
+
+    async def post_review() -> tuple[int | None, dict[str, int]]:
+        """The review with its inline comments, and each comment's id by fingerprint."""
+        if not inline or not _safe(
+            body + "".join(str(c["body"]) for c in comments), secrets, blocked, "review"
+        ):
+            return None, {}
+        event = "REQUEST_CHANGES" if critical and plan.snapshot.request_changes else "COMMENT"
+        posted = await plan.repo.post_review(
+            run.pull_request_number, run.id, commit_id=run.head_sha, body=body, event=event,
+            comments=comments,
+        )  # fmt: skip
+        review_id = int(posted["id"])
+        ids: dict[str, int] = {}
+        for comment in await plan.repo.review_comments(run.pull_request_number, review_id):
+            marker = str(comment.get("body", "")).rsplit("sentinel:finding:", 1)
+            if len(marker) == 2:
+                ids[marker[1].split(" ")[0].strip()] = int(comment["id"])
+        return review_id, ids
+
+    async def complete_check_run() -> None:
+        text = summary + "".join(str(a["message"]) for a in annotations)
+        if _safe(text, secrets, blocked, "check"):
+            await plan.repo.complete_check_run(
+                plan.check_run, conclusion=conclusion, title=title, summary=summary,
+                annotations=annotations,
+            )  # fmt: skip
+
+    async def upsert_summary() -> dict[str, Any] | None:
+        if not _safe(full_summary, secrets, blocked, "summary"):
+            return None
+        return await plan.repo.upsert_summary(run.pull_request_number, full_summary)
+
+    # Three places on GitHub, side by side; each is idempotent if the job runs again.
+    (review_id, comment_ids), _, summary_comment = await together(
+        post_review(), complete_check_run(), upsert_summary()
+    )
 
     rows: list[tuple[uuid.UUID, str, str | None]] = []
     for item in placed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +31,14 @@ from app.review import queries
 from app.review.errors import PermanentError, RunStopped, TransientError
 from app.review.execute import ReviewInputs, ReviewPlan, execute_review
 from app.review.github_source import (
+    PullRequestData,
     fetch_pull_request,
+    fetch_pull_request_files,
     fetch_repository_file,
 )
 from app.review.provider_setup import pick_key
 from app.review.queries import Claimed
+from app.review.together import together
 from app.runs.repository import RunRepository
 from app.worker_metrics import RETRIES, RUN_DURATION, RUN_QUEUE_WAIT, RUNS_FINISHED
 
@@ -162,8 +166,11 @@ async def _execute(
     repo = Repo(github, ctx.repository.name, _identity(resources), fresh=ctx.first_execution)
     check_run: dict[str, Any] | None = None
     try:
+        # First on its own: it also mints the installation token the calls after it share
+        # (side by side, each would mint one).
         check_run = await repo.start_check_run(ctx.run.head_sha, run_id)
-        return await _review(resources, ctx, repo, check_run, github)
+        read = await _read_pull_request(github, ctx)
+        return await _review(resources, ctx, repo, check_run, github, read)
     except RunStopped:
         bound.info("run.stopped")
         await _close_stopped_check_run(resources, ctx, repo, check_run)
@@ -256,15 +263,47 @@ async def _end_early(
     return status.value
 
 
+@dataclass(frozen=True)
+class _PullRequestRead:
+    pull: PullRequestData
+    # `.sentinel.yml` of the base branch (None: absent, or the PR is no longer reviewable).
+    repository_file: str | None
+    # The PR's files, read ahead when a full review is certain (else None: read later).
+    files: list[dict[str, Any]] | None
+
+
+async def _read_pull_request(github: Any, ctx: Claimed) -> _PullRequestRead:
+    owner, _, name = ctx.repository.name.partition("/")
+    pull = await fetch_pull_request(github, owner, name, ctx.run.pull_request_number)
+    if pull.state != "open" or pull.head_sha != ctx.run.head_sha:
+        return _PullRequestRead(pull, None, None)
+    # `.sentinel.yml` from the BASE branch: a pull request cannot loosen its own review.
+    repository_file, files = await together(
+        fetch_repository_file(github, owner, name, REPOSITORY_FILE, pull.base_ref),
+        _files_ahead(github, ctx),
+    )
+    return _PullRequestRead(pull, repository_file, files)
+
+
+async def _files_ahead(github: Any, ctx: Claimed) -> list[dict[str, Any]] | None:
+    """The PR's files, when the review will certainly need all of them: not an incremental
+    run (that depends on `.sentinel.yml`), and not a workspace out of its monthly reviews."""
+    limit = ctx.sources.plan_limits.get("reviews_per_month")
+    if ctx.since_head is not None or (limit is not None and (ctx.reviews_this_month or 0) >= limit):
+        return None
+    owner, _, name = ctx.repository.name.partition("/")
+    return await fetch_pull_request_files(github, owner, name, ctx.run.pull_request_number)
+
+
 async def _review(
     resources: Resources,
     ctx: Claimed,
     repo: Repo,
     check_run: dict[str, Any],
     github: Any,
+    read: _PullRequestRead,
 ) -> str:
-    owner, _, name = ctx.repository.name.partition("/")
-    pull = await fetch_pull_request(github, owner, name, ctx.run.pull_request_number)
+    pull, repository_file = read.pull, read.repository_file
     if pull.state != "open":
         return await _end_early(
             resources, ctx, repo, check_run, RunStatus.CANCELLED, "the pull request is closed"
@@ -278,10 +317,6 @@ async def _review(
             RunStatus.SUPERSEDED,
             f"a newer commit ({pull.head_sha[:12]}) was pushed before this one was reviewed",
         )
-    # `.sentinel.yml` from the BASE branch: a pull request cannot loosen its own review.
-    repository_file = await fetch_repository_file(
-        github, owner, name, REPOSITORY_FILE, pull.base_ref
-    )
     snapshot = snapshot_from(ctx.sources, repository_file)
     # Frozen on the run before any model call: every comment traces back to it. Only while
     # the run is still wanted: this also stands for the check before the first model call
@@ -319,6 +354,7 @@ async def _review(
             github=github,
             check_run=check_run,
             inputs=inputs,
+            files_read_ahead=read.files,
         ),
     )
     return "completed"
