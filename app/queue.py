@@ -74,13 +74,10 @@ class JobBuffer:
     def add(self, function: str, *args: str | int, job_id: str) -> None:
         self.jobs.append(PendingJob(function, args, job_id))
 
-    async def send(self, queue: ArqRedis | None) -> int:
-        """Enqueue every buffered job; returns how many reached Redis. Never raises: a job
-        that does not reach Redis waits in Postgres for the sweeper."""
-        sent = 0
-        for job in self.jobs:
-            if await enqueue(queue, job):
-                sent += 1
+    async def send(self, queue: ArqRedis | None) -> list[str]:
+        """Enqueue every buffered job; returns the ids of those that reached Redis. Never
+        raises: a job that does not reach Redis waits in Postgres for the sweeper."""
+        sent = [job.job_id for job in self.jobs if await enqueue(queue, job)]
         self.jobs.clear()
         return sent
 

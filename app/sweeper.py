@@ -99,7 +99,7 @@ async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> S
         )
     for run_id in running:
         await _resume_if_abandoned(resources, run_id, jobs)
-    enqueued = await jobs.send(resources.queue)
+    enqueued = len(await jobs.send(resources.queue))
     if processed or enqueued:
         log.info("sweep.done", deliveries_processed=processed, runs_enqueued=enqueued)
     return SweepReport(deliveries_processed=processed, runs_enqueued=enqueued)

@@ -36,7 +36,12 @@ def _resources(ctx: dict[str, Any]) -> Resources:
 
 
 async def process_delivery_job(ctx: dict[str, Any], inbox_id: int) -> None:
-    await process_delivery(_resources(ctx), int(inbox_id))
+    worker = ctx.get("worker")
+    await process_delivery(
+        _resources(ctx),
+        int(inbox_id),
+        start_now=worker.start_now if isinstance(worker, SentinelWorker) else None,
+    )
 
 
 async def acknowledge_command_job(ctx: dict[str, Any], inbox_id: int, content: str) -> None:
@@ -104,9 +109,21 @@ class SentinelWorker(Worker):
       this process is skipped without asking Redis.
     - The jobs a poll finds are claimed together, in one round trip (app/job_claim.py),
       instead of four round trips per job one after another.
+    - A job that a job of this process queued (a delivery's review) starts at once, without
+      waiting for the next poll.
     Everything else (retries, deferred jobs, jobs of other workers) behaves as arq's."""
 
     _claimer: JobClaimer | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx["worker"] = self  # jobs reach `start_now` through their context
+
+    async def start_now(self, job_ids: list[str]) -> None:
+        """Start jobs this process just queued (a delivery's review) without waiting for the
+        next poll: claimed exactly as a poll would, so another worker may have them first."""
+        if self.allow_pick_jobs:
+            await self.start_jobs([job_id.encode() for job_id in job_ids])
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         running_here = {job_id for job_id, task in self.tasks.items() if not task.done()}
@@ -136,7 +153,11 @@ FUNCTIONS: list[Function] = [
 
 
 def create_worker(
-    settings: Settings, *, burst: bool = False, functions: list[Function] | None = None
+    settings: Settings,
+    *,
+    burst: bool = False,
+    functions: list[Function] | None = None,
+    poll_delay: float = 0.05,
 ) -> Worker:
     return SentinelWorker(
         functions=functions if functions is not None else FUNCTIONS,
@@ -165,7 +186,7 @@ def create_worker(
         # A review is two hops (delivery, then run), and the run is queued by a job the poll
         # just started, so it waits nearly a whole poll interval: arq's default 0.5 s would
         # add up to a second. 0.05 s costs 20 small Redis round trips a second when idle.
-        poll_delay=0.05,
+        poll_delay=poll_delay,
         job_timeout=timedelta(minutes=10),
         # Let running jobs finish on SIGTERM instead of cancelling them mid-write.
         job_completion_wait=30,

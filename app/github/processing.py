@@ -7,6 +7,7 @@ effect. A failure is recorded on the delivery with a backoff; the sweeper retrie
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -180,8 +181,15 @@ async def _handle(
     return await route.handler(ctx)
 
 
-async def process_delivery(resources: Resources, inbox_id: int) -> Outcome | None:
-    """Process one delivery; None when there was nothing (left) to do."""
+async def process_delivery(
+    resources: Resources,
+    inbox_id: int,
+    *,
+    start_now: Callable[[list[str]], Awaitable[None]] | None = None,
+) -> Outcome | None:
+    """Process one delivery; None when there was nothing (left) to do. `start_now` gets the
+    ids of the jobs it queued (a worker can start them at once instead of at its next
+    poll)."""
     jobs = JobBuffer()
     try:
         processed = await _process(resources, inbox_id, jobs)
@@ -194,7 +202,9 @@ async def process_delivery(resources: Resources, inbox_id: int) -> Outcome | Non
     if processed is None:
         return None
     delivery, outcome = processed
-    await jobs.send(resources.queue)
+    queued = await jobs.send(resources.queue)
+    if start_now is not None and queued:
+        await start_now(queued)
     DELIVERIES_PROCESSED.labels(delivery.event, "handled" if outcome.handled else "ignored").inc()
     log.bind(delivery=delivery.guid, event=delivery.name).info(
         "delivery.processed", handled=outcome.handled, reason=outcome.reason

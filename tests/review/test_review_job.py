@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
 from app.review.job import Retry, review_run
+from app.worker import create_worker
+from sandbox.github import pull_request_event
 from tests.review.conftest import MODEL_KEY, NAME, NUMBER, OWNER, World
 
 
@@ -99,8 +102,6 @@ async def test_a_new_push_reviews_only_new_changes_and_repeats_nothing(world: Wo
     )  # fmt: skip
     world.github.update_pull_request(OWNER, NAME, NUMBER, head_sha=newer)
     world.head_sha = newer
-    from sandbox.github import pull_request_event
-
     await world.deliver(
         "pull_request",
         pull_request_event(world.github, OWNER, NAME, NUMBER, "synchronize", before=newer),
@@ -308,3 +309,31 @@ async def test_a_first_execution_does_not_look_for_what_it_never_posted(world: W
     assert not [path for _, path in reads if path.endswith("/check-runs")]
     assert not [path for _, path in reads if path.endswith(f"/pulls/{NUMBER}/reviews")]
     assert [path for _, path in reads if path.endswith(f"/issues/{NUMBER}/comments")]
+
+
+async def test_a_delivery_starts_its_review_without_waiting_for_a_poll(world: World) -> None:
+    # A worker that polls the queue once a minute, already past its first poll.
+    worker = create_worker(world.settings, poll_delay=60)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with asyncio.timeout(30):
+            while "resources" not in worker.ctx:  # noqa: ASYNC110 - arq offers no event
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        response = await world.hook.send(
+            "pull_request", pull_request_event(world.github, OWNER, NAME, NUMBER, "opened")
+        )
+        assert response.status_code == 202
+        delivery = await world.hook.delivery(response.json()["delivery"])
+        # The delivery's job, started as a poll would start it ...
+        await worker.start_now([f"delivery:{delivery['id']}"])
+        # ... queues the review, which starts at once, not at the next poll a minute later.
+        async with asyncio.timeout(30):
+            while not [r for r in await world.runs() if r["status"] == "completed"]:
+                assert not running.done()
+                await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
+    assert len(world.reviews()) == 1
