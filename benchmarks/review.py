@@ -29,10 +29,11 @@ measurements).
       arranged in the simulator ahead of time, so only the delivery is on that path; the
       figure shows the mean actually kept in flight). A review's clock
       starts just before its delivery is POSTed and stops when a poll of Postgres (every
-      20 ms, one query for all 50) sees its run `completed` (so up to ~25 ms late). Warm-up:
-      at least 3 s and until the first 50 have all finished (their common start is not the
-      steady state; at most 40 s, then the figure says so). Then a fixed 15 s window:
-      reviews/s = runs seen `completed` within it / 15 s; their mean / p50 / p95 delivery →
+      20 ms, one query for all 50) sees its run `completed` (so up to ~25 ms late). The
+      first 50 are opened over 2 s: opened together they would finish together, and the
+      loop would run in waves. Warm-up: at least 8 s and until the first 50 have all finished
+      (at most 40 s, then the figure says so). Then a fixed 30 s window:
+      reviews/s = runs seen `completed` within it / 30 s; their mean / p50 / p95 delivery →
       completed; the model calls in flight (mean over the window and peak, from the
       simulator's timestamps: 50 would be every review waiting on the model); the worker's
       CPU (from /proc) per review and as a share of one core; the whole machine's busy
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
 import random
 import statistics
@@ -80,9 +82,12 @@ CONCURRENT = 50
 MODEL_DELAY = 2.0
 # A run whose job died waits for the sweeper (every 30 s); past this the figure says so.
 CONCURRENCY_DEADLINE = 90
-STEADY_WARM_UP = 3.0  # seconds at least, and until the first CONCURRENT reviews finished
+# The first CONCURRENT reviews are opened over this long, not at once: opened together they
+# would finish together and the loop would run in waves instead of a steady state.
+STEADY_RAMP = MODEL_DELAY
+STEADY_WARM_UP = 8.0  # seconds at least, and until the first CONCURRENT reviews finished
 STEADY_WARM_UP_LIMIT = 40.0  # past this the window starts anyway (and the figure says so)
-STEADY_WINDOW = 15.0
+STEADY_WINDOW = 30.0
 POLL = 0.02
 FINAL = ["completed", "failed", "skipped", "superseded", "cancelled"]  # TERMINAL_RUN_STATUSES
 MS = 1000
@@ -195,14 +200,16 @@ class _ClosedLoop:
     first_cohort_done: asyncio.Event = field(default_factory=asyncio.Event)
     _first_cohort: set[int] = field(default_factory=set)
     _ready: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    _began: float = 0.0
+    _opened: int = 0
     _sends: set[asyncio.Task[None]] = field(default_factory=set)
     _errors: list[BaseException] = field(default_factory=list)
 
     async def drive(self) -> None:
         arranging = asyncio.create_task(self._arrange_ahead())
+        self._began = time.perf_counter()
         try:
             self._top_up()
-            self._first_cohort = set(self.in_flight)
             while self.opening or self.in_flight:
                 await asyncio.sleep(POLL)
                 await self._poll()
@@ -229,8 +236,13 @@ class _ClosedLoop:
             await asyncio.sleep(0 if len(self._ready) < self.size else POLL)
 
     def _top_up(self) -> None:
-        while self.opening and len(self.in_flight) < self.size:
+        ramped = (time.perf_counter() - self._began) / STEADY_RAMP
+        target = min(self.size, max(1, math.ceil(self.size * ramped)))
+        while self.opening and len(self.in_flight) < target:
             number, payload = self._ready.pop(0) if self._ready else self.world.open_pull_request()
+            if self._opened < self.size:
+                self._first_cohort.add(number)
+            self._opened += 1
             self.in_flight[number] = time.perf_counter()
             task = asyncio.create_task(self._deliver(number, payload))
             self._sends.add(task)
@@ -259,7 +271,7 @@ class _ClosedLoop:
                 continue
             self.finished.append(_Finished(number, delivered, seen, status))
             self._first_cohort.discard(number)
-        if not self._first_cohort:
+        if self._opened >= self.size and not self._first_cohort:
             self.first_cohort_done.set()
 
 
