@@ -259,8 +259,11 @@ class _ClosedLoop:
         if not self.in_flight:
             return
         cursor = await self.world.owner.execute(
+            # By (repository, number), as the runs index has them: this poll runs 50 times a
+            # second on the same database as the system under test.
             "SELECT pull_request_number, status FROM runs"
-            " WHERE pull_request_number = ANY(%s) AND status = ANY(%s)",
+            " WHERE repository_id IN (SELECT id FROM repositories)"
+            " AND pull_request_number = ANY(%s) AND status = ANY(%s)",
             (list(self.in_flight), FINAL),
         )
         rows = await cursor.fetchall()
@@ -321,13 +324,14 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
             driver.result()
         async with _profiling(world.worker_pid, "review-steady-worker"):
             cpu_worker, cpu_here = world.worker_cpu_seconds(), time.process_time()
-            machine_before = _machine_busy()
+            machine_before, others_before = _machine_busy(), _cpu_of_others()
             start = time.perf_counter()
             await asyncio.wait({driver}, timeout=STEADY_WINDOW)
             end = time.perf_counter()
             cpu_worker = world.worker_cpu_seconds() - cpu_worker
             cpu_here = time.process_time() - cpu_here
             machine = _busy_share(machine_before, _machine_busy())
+            others = {k: v - others_before[k] for k, v in _cpu_of_others().items()}
             loop.stop_opening()
         if driver.done():
             driver.result()
@@ -394,6 +398,9 @@ async def _steady(world: ReviewWorld) -> list[Figure]:
                "cores)", f"{machine * 100:.0f}%"),
         Figure(name, "  this process (simulators, deliveries, polling): % of one core",
                f"{cpu_here / window * 100:.0f}%"),
+        Figure(name, "  CPU per review (ms): worker / simulators / " + " / ".join(others),
+               " / ".join(f"{v / len(completed) * MS:.0f}" if completed else "-"
+                          for v in (cpu_worker, cpu_here, *others.values()))),
         Figure(name, "  runs of the window ended other than completed", f"{other}"),
         Figure(name, "  warm-up / the last in flight drained in", f"{warm_up} / {drained}"),
     ]  # fmt: skip
@@ -478,6 +485,29 @@ async def _burst(world: ReviewWorld) -> list[Figure]:
     ]  # fmt: skip
 
 
+_OTHER_PROCESSES = {"receiver": "sentinel api", "Postgres": "postgres", "Redis": "redis-server"}
+
+
+def _cpu_of_others() -> dict[str, float]:
+    """CPU seconds used so far by the other processes of the benchmark, by kind (from /proc;
+    Postgres counts every backend of the server)."""
+    used = dict.fromkeys(_OTHER_PROCESSES, 0.0)
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        for kind, marker in _OTHER_PROCESSES.items():
+            if marker in command:
+                used[kind] += (int(fields[11]) + int(fields[12])) / ticks
+                break
+    return used
+
+
 def _machine_busy() -> tuple[int, int]:
     """(busy, total) jiffies of all CPUs so far, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -499,6 +529,7 @@ async def _wait_completed(
     while time.perf_counter() - started < CONCURRENCY_DEADLINE:
         completed = await world.scalar(
             "SELECT count(*) FROM runs WHERE status = 'completed'"
+            " AND repository_id IN (SELECT id FROM repositories)"
             " AND pull_request_number = ANY(%s)",
             numbers,
         )

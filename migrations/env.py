@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 from alembic import context
@@ -33,6 +34,20 @@ def _database_url() -> str:
     return url or load_settings().database_url
 
 
+def _take_migration_lock(connection: Connection) -> None:
+    """Wait for the lock outside any transaction: a migration that builds an index
+    CONCURRENTLY waits for every open transaction, so a second `sentinel migrate` waiting
+    inside one (pg_advisory_lock) would deadlock with the first."""
+    while True:
+        taken = connection.execute(
+            text("SELECT pg_try_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+        ).scalar_one()
+        connection.commit()
+        if taken:
+            return
+        time.sleep(0.5)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -40,8 +55,7 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         transaction_per_migration=True,
     )
-    connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-    connection.commit()
+    _take_migration_lock(connection)
     try:
         with context.begin_transaction():
             context.run_migrations()

@@ -72,6 +72,8 @@ class Run(TenantMixin, Base):
         ),
         Index("ix_runs_workspace_id_created_at", "workspace_id", "created_at"),
         Index("ix_runs_repository_id_created_at", "repository_id", "created_at"),
+        # A pull request's runs: superseded by each event, read back by each review.
+        Index("ix_runs_repository_id_pull_request_number", "repository_id", "pull_request_number"),
         Index(
             "uq_runs_automatic_head",
             "repository_id",
