@@ -548,3 +548,15 @@ async def test_only_api_versions_github_serves_are_accepted(
     assert bogus.status_code == 400
     assert "2021-01-01" in bogus.json()["message"]
     assert bad_credential_wins.status_code == 401
+
+
+def test_the_hourly_write_limit_counts_the_last_hour_only(state: GitHubState) -> None:
+    state.secondary_writes_per_hour = 3
+    for _ in range(3):
+        assert state.allow_write("installation:1")
+        state.advance_clock(61)  # past the per-minute limit
+    assert not state.allow_write("installation:1")
+    assert state.allow_write("installation:2")  # per caller
+    state.advance_clock(3600 - 3 * 61 + 1)  # the first write is now an hour old
+    assert state.allow_write("installation:1")
+    assert not state.allow_write("installation:1")
