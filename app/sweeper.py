@@ -36,7 +36,9 @@ class SweepReport:
     runs_enqueued: int
 
 
-async def _resume_if_abandoned(resources: Resources, run_id: uuid.UUID, jobs: JobBuffer) -> None:
+async def _resume_if_abandoned(
+    resources: Resources, run_id: uuid.UUID, workspace_id: uuid.UUID, jobs: JobBuffer
+) -> None:
     """A `running` run whose lock nobody holds lost its worker (killed, OOM, host gone).
     arq would re-run that job only after its timeout; resume it now under a new job id (the
     run lock still guarantees one executor, and the old job finds the run finished). A run
@@ -54,7 +56,9 @@ async def _resume_if_abandoned(resources: Resources, run_id: uuid.UUID, jobs: Jo
             if resumed.first() is None:
                 return
     log.warning("sweep.run_resumed", run_id=str(run_id))
-    jobs.add(REVIEW_JOB, str(run_id), job_id=f"{run_id}:resumed:{int(time.time())}")
+    jobs.add(
+        REVIEW_JOB, str(run_id), str(workspace_id), job_id=f"{run_id}:resumed:{int(time.time())}"
+    )
 
 
 async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> SweepReport:
@@ -82,23 +86,22 @@ async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> S
     jobs = JobBuffer()
     async with system_session(resources.sessionmaker, SystemContext.SWEEPER) as session:
         queued = await session.execute(
-            select(Run.id)
+            select(Run.id, Run.workspace_id)
             .where(Run.status == RunStatus.QUEUED, Run.created_at <= text("now() - :grace"))
             .order_by(Run.created_at)
             .limit(BATCH),
             {"grace": grace},
         )
-        for run_id in queued.scalars():
-            jobs.add(REVIEW_JOB, str(run_id), job_id=str(run_id))
+        # With its workspace, as intake sends it: the job then skips the run lookup.
+        for run_id, workspace_id in queued:
+            jobs.add(REVIEW_JOB, str(run_id), str(workspace_id), job_id=str(run_id))
         running = list(
-            (
-                await session.execute(
-                    select(Run.id).where(Run.status == RunStatus.RUNNING).limit(BATCH)
-                )
-            ).scalars()
+            await session.execute(
+                select(Run.id, Run.workspace_id).where(Run.status == RunStatus.RUNNING).limit(BATCH)
+            )
         )
-    for run_id in running:
-        await _resume_if_abandoned(resources, run_id, jobs)
+    for run_id, workspace_id in running:
+        await _resume_if_abandoned(resources, run_id, workspace_id, jobs)
     enqueued = len(await jobs.send(resources.queue))
     if processed or enqueued:
         log.info("sweep.done", deliveries_processed=processed, runs_enqueued=enqueued)

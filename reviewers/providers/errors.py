@@ -58,6 +58,8 @@ def endpoint_label(base_url: str) -> str:
     free of the user-info or path segments some gateways put credentials in."""
     parts = urlsplit(base_url)
     host = parts.hostname or base_url
+    if parts.hostname and ":" in parts.hostname:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets, or the port runs into it
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}" if parts.scheme else host
 

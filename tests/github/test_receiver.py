@@ -187,11 +187,16 @@ async def test_redis_wiped_loses_no_run(
 ) -> None:
     await hook.deliver("installation", world.installation())
     await hook.deliver("pull_request", world.pull_request("opened"))
-    run_id = str((await hook.rows("SELECT id FROM runs"))[0]["id"])
+    (run,) = await hook.rows("SELECT id, workspace_id FROM runs")
+    run_id = str(run["id"])
     await resources.queue.flushdb()
     assert await queued_job(resources.queue, run_id) is None
     await sweep(resources, grace=timedelta(0))
-    assert await queued_job(resources.queue, run_id) == ("review_run", [run_id])
+    # Sent with its workspace, as intake sends it.
+    assert await queued_job(resources.queue, run_id) == (
+        "review_run",
+        [run_id, str(run["workspace_id"])],
+    )
 
 
 async def test_delivery_metrics_are_exported(hook: Hook, world: GitHubWorld) -> None:

@@ -73,8 +73,8 @@ class World:
 
     async def runs(self) -> list[dict[str, Any]]:
         return await self.hook.rows(
-            "SELECT id, status, status_reason, head_sha, kind, trigger, metrics, policy_snapshot "
-            "FROM runs ORDER BY created_at"
+            "SELECT id, workspace_id, status, status_reason, head_sha, kind, trigger, metrics, "
+            "policy_snapshot FROM runs ORDER BY created_at"
         )
 
     async def review(self, run_id: Any, attempt: int = 1) -> str:

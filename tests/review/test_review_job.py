@@ -262,7 +262,10 @@ async def test_a_run_abandoned_by_a_dead_worker_is_resumed_by_the_sweeper(world:
     )
     jobs = await world.resources.queue.zrange("sentinel:queue", 0, -1)
     (job_id,) = [j.decode() for j in jobs if j.decode().startswith(f"{run['id']}:resumed:")]
-    assert await queued_job(world.resources.queue, job_id) == ("review_run", [str(run["id"])])
+    assert await queued_job(world.resources.queue, job_id) == (
+        "review_run",
+        [str(run["id"]), str(run["workspace_id"])],
+    )
     assert await world.review(run["id"]) == "completed"
 
 

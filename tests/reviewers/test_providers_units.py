@@ -57,6 +57,8 @@ def test_safe_detail_redacts_keys_and_drops_quotes_of_the_request() -> None:
         ("https://api.anthropic.com", "https://api.anthropic.com"),
         ("https://user:pw@gateway.example:8443/route/tok_abc/v1", "https://gateway.example:8443"),
         ("http://127.0.0.1:9000/v1", "http://127.0.0.1:9000"),
+        ("http://[::1]:9000/v1", "http://[::1]:9000"),
+        ("https://[2001:db8::5]/v1", "https://[2001:db8::5]"),
     ],
 )
 def test_endpoint_label_keeps_only_scheme_host_and_port(url: str, label: str) -> None:
