@@ -37,13 +37,18 @@ async def acknowledge_command(resources: Resources, inbox_id: int, content: str)
             return False
         payload = delivery.payload
     owner, _, name = payload["repository"]["full_name"].partition("/")
-    github = resources.github_app.for_installation(int(payload["installation"]["id"]))
+    installation_id = int(payload["installation"]["id"])
+    github = resources.github_app.for_installation(installation_id)
     try:
         await github.rest.reactions.async_create_for_issue_comment(
             owner, name, int(payload["comment"]["id"]), content=cast(ReactionContent, content)
         )
     except RequestFailed as error:
         status = error.response.status_code
+        if status == 401:
+            # The cached installation token was revoked: mint a new one on the next try.
+            await resources.github_app.forget_installation_token(installation_id)
+            raise TransientGitHubError("GitHub refused the installation token (401)") from None
         if status >= 500 or status in (403, 429):
             raise TransientGitHubError(f"GitHub answered {status}") from None
         log.warning("acknowledge.rejected", status=status)

@@ -110,6 +110,26 @@ async def test_acknowledgement_reports_github_outages_as_transient(
     assert await acknowledge_command(app_resources, row["id"], "+1")
 
 
+async def test_acknowledgement_replaces_a_revoked_token(
+    hook: Hook, github: GitHubState, app_resources: Resources, installed: GitHubWorld
+) -> None:
+    github.add_issue_comment(
+        "Codertocat", "Hello-World", COMMENT_ID, "@sentinel pause", "Codertocat", issue_number=2
+    )
+    payload = issue_comment_event(github, "Codertocat", "Hello-World", COMMENT_ID)
+    payload["comment"]["author_association"] = "MEMBER"
+    row = await _process(hook, app_resources, "issue_comment", payload)
+    assert await acknowledge_command(app_resources, row["id"], "+1")
+    issued = github.tokens_issued(INSTALLATION)
+    github.revoke_tokens(INSTALLATION)
+    # Refused (401): retried later, with the cached token forgotten ...
+    with pytest.raises(TransientGitHubError, match="401"):
+        await acknowledge_command(app_resources, row["id"], "eyes")
+    # ... so the retry mints a new one instead of failing until the cache expires.
+    assert await acknowledge_command(app_resources, row["id"], "eyes")
+    assert github.tokens_issued(INSTALLATION) == issued + 1
+
+
 async def test_recovery_redelivers_what_github_failed_to_deliver(
     hook: Hook, github: GitHubState, app_resources: Resources, api_url: str
 ) -> None:
