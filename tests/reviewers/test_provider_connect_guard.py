@@ -138,8 +138,8 @@ async def test_ip_literals_are_checked_without_a_lookup(name: str, host: str) ->
             f"http://{host}:{port}{path}",
             SharedTransport(allow_private=False, resolve=resolver),
         )
-    # (The endpoint label drops an IPv6 literal's brackets.)
-    assert f"{host.strip('[]')}:{port}" in error.message
+    # An IPv6 literal keeps its brackets, as it was written.
+    assert f"http://{host}:{port}" in error.message
     assert connect_error(error).endswith(": not a public address")
     assert resolver.asked == []
     assert state.requests == []
