@@ -20,6 +20,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from functools import cache
 from typing import Any, TypeVar
 
 import psycopg
@@ -98,15 +99,19 @@ def select_list(model: type[Base], alias: str) -> str:
     return ", ".join(f"{alias}.{column.name}" for column in model.__table__.columns)
 
 
+@cache
+def _attributes(model: type[Base]) -> tuple[str, ...]:
+    """The ORM attribute of each column of `model`, in table order (`metadata_` for
+    `metadata`)."""
+    mapper = model.__mapper__
+    return tuple(mapper.get_property_by_column(c).key for c in model.__table__.columns)
+
+
 def instance(model: type[ModelT], row: tuple[Any, ...], start: int = 0) -> ModelT:
     """A detached `model` object from the columns `select_list` selected, from `start` on."""
-    mapper = model.__mapper__
-    values = {
-        mapper.get_property_by_column(column).key: row[start + index]
-        for index, column in enumerate(model.__table__.columns)
-    }
-    return model(**values)
+    attributes = _attributes(model)
+    return model(**dict(zip(attributes, row[start : start + len(attributes)], strict=True)))
 
 
 def width(model: type[Base]) -> int:
-    return len(model.__table__.columns)
+    return len(_attributes(model))

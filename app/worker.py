@@ -158,7 +158,7 @@ def create_worker(
     burst: bool = False,
     functions: list[Function] | None = None,
     poll_delay: float = 0.02,
-) -> Worker:
+) -> SentinelWorker:
     return SentinelWorker(
         functions=functions if functions is not None else FUNCTIONS,
         cron_jobs=[

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from tests.support.factories import WorkspaceGraph, make_workspace_graph
 from tests.support.migrations import run_migrations
 from tests.support.redis_server import RedisServer
 
@@ -120,3 +121,14 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         ).fetchall()
         names = [name for (name,) in tables if name not in KEEP_TABLES]
         connection.execute(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def two_workspaces(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> tuple[WorkspaceGraph, WorkspaceGraph]:
+    """Two workspaces, each with a row in every tenant table."""
+    return (
+        await make_workspace_graph(sessionmaker, "acme"),
+        await make_workspace_graph(sessionmaker, "globex"),
+    )

@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator
 
 import psycopg.errors
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import RUNTIME_ROLE
 from app.direct_db import DirectDatabase
-from tests.support.factories import WorkspaceGraph, make_workspace_graph
+from tests.support.factories import WorkspaceGraph
 
 
 @pytest.fixture
@@ -21,16 +20,6 @@ async def direct(settings: Settings) -> AsyncIterator[DirectDatabase]:
     database = DirectDatabase(settings.database_url, size=1)
     yield database
     await database.close()
-
-
-@pytest.fixture
-async def two_workspaces(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> tuple[WorkspaceGraph, WorkspaceGraph]:
-    return (
-        await make_workspace_graph(sessionmaker, "acme"),
-        await make_workspace_graph(sessionmaker, "globex"),
-    )
 
 
 async def _visible_runs(direct: DirectDatabase, graph: WorkspaceGraph) -> set[str]:

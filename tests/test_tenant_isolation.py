@@ -25,7 +25,7 @@ from app.db import (
     tenant_session,
 )
 from app.models import Base
-from tests.support.factories import WorkspaceGraph, make_workspace_graph
+from tests.support.factories import WorkspaceGraph
 
 # Every table that carries workspace_id. The catalog test below fails when a table is added
 # without being listed here, so each new tenant table gets these checks too.
@@ -54,16 +54,6 @@ APPEND_ONLY = {"findings", "annotations", "usage_records", "audit_events"}
 NO_DELETE = APPEND_ONLY | {"runs", "repositories", "pull_requests"}
 # A column every row of the table has that an UPDATE can set to itself.
 TOUCH_COLUMN = {"workspace_daily_metrics": "runs_count"}
-
-
-@pytest.fixture
-async def two_workspaces(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> tuple[WorkspaceGraph, WorkspaceGraph]:
-    return (
-        await make_workspace_graph(sessionmaker, "acme"),
-        await make_workspace_graph(sessionmaker, "globex"),
-    )
 
 
 async def _count(session: AsyncSession, table: str, where: str = "true", **params: Any) -> int:

@@ -288,8 +288,7 @@ async def _read_pull_request(github: Any, ctx: Claimed) -> _PullRequestRead:
 async def _files_ahead(github: Any, ctx: Claimed) -> list[dict[str, Any]] | None:
     """The PR's files, when the review will certainly need all of them: not an incremental
     run (that depends on `.sentinel.yml`), and not a workspace out of its monthly reviews."""
-    limit = ctx.sources.plan_limits.get("reviews_per_month")
-    if ctx.since_head is not None or (limit is not None and (ctx.reviews_this_month or 0) >= limit):
+    if ctx.since_head is not None or ctx.out_of_reviews:
         return None
     owner, _, name = ctx.repository.name.partition("/")
     return await fetch_pull_request_files(github, owner, name, ctx.run.pull_request_number)
@@ -322,8 +321,6 @@ async def _review(
     # the run is still wanted: this also stands for the check before the first model call
     # (StopAwareProvider).
     await queries.freeze_snapshot(resources.direct, ctx.workspace_id, ctx.run.id, snapshot.stored())
-    limit = snapshot.limits.reviews_per_month
-    used_up = limit is not None and (ctx.reviews_this_month or 0) >= limit
     inputs = ReviewInputs(
         since_head=ctx.since_head if snapshot.review.incremental else None,
         stored_findings=ctx.stored_findings,
@@ -335,11 +332,11 @@ async def _review(
             resources, ctx, repo, check_run, RunStatus.SKIPPED,
             f"reviews are turned off ({snapshot.sources.get('enabled', 'policy')})",
         )  # fmt: skip
-    if used_up:
+    if ctx.out_of_reviews:
         return await _end_early(
             resources, ctx, repo, check_run, RunStatus.SKIPPED,
-            f"the workspace's {snapshot.plan} plan includes {limit} reviews a month and they "
-            "are used up; upgrade the plan or wait for next month",
+            f"the workspace's {snapshot.plan} plan includes {snapshot.limits.reviews_per_month} "
+            "reviews a month and they are used up; upgrade the plan or wait for next month",
         )  # fmt: skip
 
     await execute_review(

@@ -169,6 +169,12 @@ class Claimed:
     def workspace_id(self) -> uuid.UUID:
         return self.run.workspace_id
 
+    @property
+    def out_of_reviews(self) -> bool:
+        """The plan limits reviews a month, and this month's are used up."""
+        limit = self.sources.plan_limits.get("reviews_per_month")
+        return limit is not None and (self.reviews_this_month or 0) >= int(limit)
+
 
 async def claim(
     db: DirectDatabase, workspace_id: uuid.UUID, run_id: uuid.UUID, *, mark_running: bool

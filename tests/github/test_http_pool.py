@@ -16,13 +16,13 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from app.config import Settings
 from app.github.client import POOL_LIMITS, GitHubApp, _SharedTransport
 from app.github.http_pool import TESTED_HTTPCORE, LeanConnectionPool
 from sandbox.github import GitHubState, serve_github
+from tests.support.github_app import with_simulated_app
 from tests.support.redis_server import RedisServer
 
 
@@ -312,13 +312,7 @@ async def test_github_calls_through_the_app_reuse_connections(
     redis = Redis.from_url(redis_server.url)
     async with serve_github(state):
         app = GitHubApp(
-            settings.model_copy(
-                update={
-                    "github_app_id": state.app_id,
-                    "github_private_key": SecretStr(state.private_key_pem),
-                    "github_api_url": state.base_url,
-                }
-            ),
+            with_simulated_app(settings, state),
             redis,
         )
         pool = pool_of(app._transport)

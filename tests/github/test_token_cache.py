@@ -16,13 +16,13 @@ import pytest
 from githubkit import GitHub
 from githubkit.cache import AsyncRedisCacheStrategy
 from githubkit.exception import RequestError, RequestFailed
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from app.config import Settings
 from app.github.client import TOKEN_CACHE_PREFIX, GitHubApp
 from app.github.token_cache import MEMORY_TTL, TieredTokenCache, TieredTokenCacheStrategy
 from sandbox.github import GitHubState, serve_github
+from tests.support.github_app import with_simulated_app
 from tests.support.redis_server import RedisServer
 
 INSTALLATION = 5150
@@ -77,13 +77,7 @@ async def github() -> AsyncIterator[GitHubState]:
 
 @pytest.fixture
 def app_settings(settings: Settings, github: GitHubState) -> Settings:
-    return settings.model_copy(
-        update={
-            "github_app_id": github.app_id,
-            "github_private_key": SecretStr(github.private_key_pem),
-            "github_api_url": github.base_url,
-        }
-    )
+    return with_simulated_app(settings, github)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from app.config import Settings
 from app.github.acknowledge import TransientGitHubError, acknowledge_command
@@ -21,6 +21,7 @@ from app.resources import Resources
 from app.sweeper import sweep
 from sandbox.github import GitHubState, deliver, issue_comment_event, serve_github
 from tests.github.conftest import SECRET, Hook
+from tests.support.github_app import with_simulated_app
 from tests.support.github_payloads import GitHubWorld
 from tests.support.redis_server import free_port
 
@@ -43,19 +44,9 @@ async def github() -> AsyncIterator[GitHubState]:
         yield state
 
 
-def _app_settings(settings: Settings, github: GitHubState) -> Settings:
-    return settings.model_copy(
-        update={
-            "github_app_id": github.app_id,
-            "github_private_key": SecretStr(github.private_key_pem),
-            "github_api_url": github.base_url,
-        }
-    )
-
-
 @pytest.fixture
 async def app_resources(settings: Settings, github: GitHubState) -> AsyncIterator[Resources]:
-    built = await Resources.build(_app_settings(settings, github))
+    built = await Resources.build(with_simulated_app(settings, github))
     yield built
     await built.close()
 
@@ -74,15 +65,22 @@ async def _process(hook: Hook, resources: Resources, event: str, payload: dict) 
     return await hook.delivery(response.json()["delivery"])
 
 
+async def _command(
+    hook: Hook, github: GitHubState, resources: Resources, body: str, association: str
+) -> dict[str, Any]:
+    """A maintainer's `@sentinel` comment on PR 2, delivered and processed: its inbox row."""
+    github.add_issue_comment(
+        "Codertocat", "Hello-World", COMMENT_ID, body, "Codertocat", issue_number=2
+    )
+    payload = issue_comment_event(github, "Codertocat", "Hello-World", COMMENT_ID)
+    payload["comment"]["author_association"] = association
+    return await _process(hook, resources, "issue_comment", payload)
+
+
 async def test_review_command_asks_github_for_an_unseen_head_and_reacts(
     hook: Hook, github: GitHubState, app_resources: Resources, installed: GitHubWorld
 ) -> None:
-    github.add_issue_comment(
-        "Codertocat", "Hello-World", COMMENT_ID, "@sentinel review", "Codertocat", issue_number=2
-    )
-    payload = issue_comment_event(github, "Codertocat", "Hello-World", COMMENT_ID)
-    payload["comment"]["author_association"] = "OWNER"
-    row = await _process(hook, app_resources, "issue_comment", payload)
+    row = await _command(hook, github, app_resources, "@sentinel review", "OWNER")
     assert row["outcome"] == "handled", row
     (run,) = await hook.rows("SELECT head_sha, base_sha, kind FROM runs")
     assert run == {"head_sha": HEAD, "base_sha": BASE, "kind": "manual"}
@@ -98,12 +96,7 @@ async def test_review_command_asks_github_for_an_unseen_head_and_reacts(
 async def test_acknowledgement_reports_github_outages_as_transient(
     hook: Hook, github: GitHubState, app_resources: Resources, installed: GitHubWorld
 ) -> None:
-    github.add_issue_comment(
-        "Codertocat", "Hello-World", COMMENT_ID, "@sentinel pause", "Codertocat", issue_number=2
-    )
-    payload = issue_comment_event(github, "Codertocat", "Hello-World", COMMENT_ID)
-    payload["comment"]["author_association"] = "MEMBER"
-    row = await _process(hook, app_resources, "issue_comment", payload)
+    row = await _command(hook, github, app_resources, "@sentinel pause", "MEMBER")
     github.fail_next("/repos/Codertocat/Hello-World/issues/comments", 502)
     with pytest.raises(TransientGitHubError):
         await acknowledge_command(app_resources, row["id"], "+1")
@@ -113,12 +106,7 @@ async def test_acknowledgement_reports_github_outages_as_transient(
 async def test_acknowledgement_replaces_a_revoked_token(
     hook: Hook, github: GitHubState, app_resources: Resources, installed: GitHubWorld
 ) -> None:
-    github.add_issue_comment(
-        "Codertocat", "Hello-World", COMMENT_ID, "@sentinel pause", "Codertocat", issue_number=2
-    )
-    payload = issue_comment_event(github, "Codertocat", "Hello-World", COMMENT_ID)
-    payload["comment"]["author_association"] = "MEMBER"
-    row = await _process(hook, app_resources, "issue_comment", payload)
+    row = await _command(hook, github, app_resources, "@sentinel pause", "MEMBER")
     assert await acknowledge_command(app_resources, row["id"], "+1")
     issued = github.tokens_issued(INSTALLATION)
     github.revoke_tokens(INSTALLATION)
@@ -163,7 +151,7 @@ async def test_sentinel_worker_process_drains_the_queue(
     payload["comment"]["author_association"] = "COLLABORATOR"
     response = await hook.send("issue_comment", payload)
     assert response.status_code == 202
-    app_settings = _app_settings(settings, github)
+    app_settings = with_simulated_app(settings, github)
     assert app_settings.github_private_key is not None
     env = {
         **os.environ,

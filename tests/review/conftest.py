@@ -30,6 +30,7 @@ from sandbox.github import (
 )
 from sandbox.models import ModelFakeState, serve_anthropic
 from tests.github.conftest import SECRET, Hook, api_url, flush_queue, hook, resources  # noqa: F401
+from tests.support.github_app import with_simulated_app
 
 OWNER, NAME, NUMBER = "acme", "calculator", 7
 INSTALLATION = 4242
@@ -134,14 +135,8 @@ async def world(
     github = GitHubState(webhook_secret=SECRET, slug="sentinel")
     head_sha = _arrange(github)
     models = ModelFakeState(api_keys=[MODEL_KEY])
-    async with serve_github(github) as github_url, serve_anthropic(models) as model_url:
-        worker_settings = settings.model_copy(
-            update={
-                "github_app_id": github.app_id,
-                "github_private_key": SecretStr(github.private_key_pem),
-                "github_api_url": github_url,
-            }
-        )
+    async with serve_github(github), serve_anthropic(models) as model_url:
+        worker_settings = with_simulated_app(settings, github)
         worker = await Resources.build(worker_settings)
         try:
             world = World(github, models, hook, worker, worker_settings, head_sha)
