@@ -7,7 +7,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from reviewers.globs import compile_glob
+from reviewers.linear import LinearPatternError
 
 MAX_INSTRUCTIONS_CHARS = 4000
 HARD_MAX_COMMENTS = 100
@@ -33,7 +36,17 @@ class Category(StrEnum):
     TEST = "test"
 
 
-Glob = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+def _valid_glob(glob: str) -> str:
+    # Caught here, a glob that cannot be compiled (`[z-a]`) is a config error the admin sees
+    # when saving, not a review that fails later.
+    try:
+        compile_glob(glob.removeprefix("!"))
+    except LinearPatternError:
+        raise ValueError(f"{glob!r} is not a valid glob (check its [...] classes)") from None
+    return glob
+
+
+Glob = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_valid_glob)]
 
 
 class PathInstruction(BaseModel):

@@ -11,29 +11,33 @@ the model, never a location a comment is posted on.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Sequence
 
 from reviewers.diff import Hunk
+from reviewers.linear import compile_linear
 
 _PYTHON = frozenset({"py", "pyi"})
 _BRACE = frozenset(
     """js jsx mjs cjs ts tsx mts cts go java kt kts scala rs c h cc cpp cxx hpp hh hxx
     cs swift php dart""".split()
 )
-_PY_DEF = re.compile(r"^(\s*)(?:async\s+def|def|class)\s+\w")
-_CONTROL = re.compile(
+# RE2 patterns (reviewers/linear.py): these run on every line above a hunk, and Python's
+# backtracking made `_BRACE_DECL` quadratic in the length of a crafted line.
+_PY_DEF = compile_linear(r"^(\s*)(?:async\s+def|def|class)\s+\w")
+_CONTROL = compile_linear(
     r"^\s*(?:\}\s*)?(?:if|else|for|foreach|while|do|switch|case|try|catch|finally|with|"
     r"return|match|loop|select|unsafe|defer|go)\b"
 )
-_BRACE_DECL = re.compile(
+_BRACE_DECL = compile_linear(
     r"\b(?:class|struct|interface|enum|trait|impl|fn|func|function|namespace|mod|module|"
     r"record|object|protocol|extension)\b"
     # A call-shaped signature: a name, a parameter list, maybe a return type, then `{`.
     r"|^\s*[\w$<>\[\]*&:,.@\s]*?[\w$]+\s*\([^;]*\)\s*(?:[\w\s:<>\[\]*&,.?|-]*|=>\s*)\{?\s*$"
     r"|=>\s*\{\s*$"
 )
-_STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`|//.*$|/\*.*?\*/')
+_STRING_OR_COMMENT = compile_linear(
+    r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`|//.*$|/\*.*?\*/'
+)
 # Upper bound on lines scanned upwards: keeps a 50,000-line file from costing much per hunk.
 _MAX_SCAN = 3000
 _MAX_LEN = 200

@@ -7,34 +7,44 @@ Semantics (documented for users in the config schema):
 - a glob without `/` matches the file name at any depth (`*.lock` matches `a/b/c.lock`),
   as in `.gitignore`;
 - a trailing `/` means "everything below": `docs/` is `docs/**`.
+
+Globs come from tenants' `.sentinel.yml`, so matching must stay linear whatever they write:
+the translation goes to RE2 (reviewers/linear.py), where eight nested `**` cost what one does
+(Python's backtracking `re` took 1.5 s for `**/**/**/**/**/**/**/**/x.py` on one path).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from reviewers.linear import LinearPattern, compile_linear, escape
+
 
 @lru_cache(maxsize=1024)
-def compile_glob(glob: str) -> re.Pattern[str]:
+def compile_glob(glob: str) -> LinearPattern:
     pattern = glob.strip().lstrip("/")
     if pattern.endswith("/"):
         pattern += "**"
     if "/" not in pattern:
         pattern = "**/" + pattern
-    return re.compile(_translate(pattern) + r"\Z", re.DOTALL)
+    return compile_linear(_whole_path(_translate(pattern)))
 
 
 def glob_match(glob: str, path: str) -> bool:
     return compile_glob(glob).match(path) is not None
 
 
-def compile_any(globs: Iterable[str]) -> re.Pattern[str]:
+def _whole_path(translated: str) -> str:
+    # (?s): `.` crosses newlines too (paths may hold any byte); \z: the match ends the path.
+    return rf"(?s)(?:{translated})\z"
+
+
+def compile_any(globs: Iterable[str]) -> LinearPattern:
     """One pattern that matches a path exactly when one of `globs` does: a single regex match
     instead of a `glob_match` call per glob. Translated globs hold no capturing groups, so
     they combine as plain alternatives."""
-    return re.compile("|".join(f"(?:{compile_glob(glob).pattern})" for glob in globs), re.DOTALL)
+    return compile_linear("|".join(f"(?:{compile_glob(glob).pattern})" for glob in globs))
 
 
 def _translate(pattern: str) -> str:
@@ -66,7 +76,7 @@ def _translate_segment(segment: str) -> str:
         elif ch == "[":
             end = segment.find("]", i + 2)
             if end == -1:
-                out.append(re.escape(ch))
+                out.append(escape(ch))
             else:
                 body = segment[i + 1 : end]
                 negate = body.startswith("!")
@@ -76,6 +86,6 @@ def _translate_segment(segment: str) -> str:
                 out.append(f"[^/{body}]" if negate else f"[{body}]")
                 i = end
         else:
-            out.append(re.escape(ch))
+            out.append(escape(ch))
         i += 1
     return "".join(out)

@@ -9,7 +9,6 @@ and counted without losing the good ones next to it.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +16,7 @@ import jsonschema
 
 from reviewers.config import Category, Severity
 from reviewers.findings import Finding
+from reviewers.linear import compile_linear
 from reviewers.prompts import render_template
 from reviewers.providers.base import ModelRequest
 from reviewers.untrusted import sanitize_untrusted
@@ -80,8 +80,9 @@ _ITEM_VALIDATOR = jsonschema.Draft202012Validator(
 )
 MAX_FINDINGS_PER_ANSWER = 100
 _MAX_PREVIOUS_CHARS = 6000
-_BOUNDARY = re.compile(r"\[\[(DATA-[0-9a-f]{16}) BEGIN ")
-_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
+_BOUNDARY = compile_linear(r"\[\[(DATA-[0-9a-f]{16}) BEGIN ")
+# RE2 (linear): model output is hostile input too, and `\s*` around `.*?` backtracks in `re`.
+_FENCE = compile_linear(r"(?s)^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$")
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def _normalise_path(path: str) -> str:
 def extract_json(text: str) -> object | None:
     """A JSON value from a model's free text, tolerating a Markdown fence around it."""
     fenced = _FENCE.match(text)
-    candidate = fenced.group(1) if fenced else text.strip()
+    candidate = (fenced.group(1) or "") if fenced else text.strip()
     try:
         value: object = json.loads(candidate)
     except (json.JSONDecodeError, RecursionError):
@@ -202,7 +203,7 @@ def repair_request(original: ModelRequest, bad_text: str, problems: list[str]) -
     """The one follow-up call for a malformed answer: the original request plus what was
     wrong and the previous answer, held as data like any other untrusted text."""
     match = _BOUNDARY.search(original.prompt)
-    boundary = match.group(1) if match else "DATA-previous"
+    boundary = (match.group(1) or "DATA-previous") if match else "DATA-previous"
     previous = sanitize_untrusted(bad_text)[:_MAX_PREVIOUS_CHARS]
     # The model has seen the boundary token and could echo it to close the data section.
     previous = previous.replace(boundary, "[boundary]")

@@ -11,18 +11,19 @@ the prompt can say exactly where data starts and ends.
 
 from __future__ import annotations
 
-import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+from reviewers.linear import compile_linear
+
+_HTML_COMMENT = compile_linear(r"(?s)<!--.*?(?:-->|\z)")
 # Characters dropped everywhere: Cf (format: zero-width, bidi controls, BOM, soft hyphen,
 # tag characters U+E0001-E007F), Cc controls other than tab and newline, the unassigned tag
 # block start U+E0000, and variation selectors, which carry no meaning in code or prose but
 # can encode hidden bytes.
 _KEEP_CONTROLS = frozenset("\t\n")
-_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ASCII_CONTROL = compile_linear(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MAX_MARKS_PER_TEXT = 8
 
 

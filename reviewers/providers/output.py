@@ -17,8 +17,9 @@ exactly what was asked for.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
+
+from reviewers.linear import compile_linear
 
 OutputMode = Literal["tool", "json_schema"]
 
@@ -28,7 +29,8 @@ TOOL_DESCRIPTION = (
     "an empty list means the reviewed changes have no problems worth reporting."
 )
 
-_FENCE = re.compile(r"^```[\w-]*\s*\n(?P<body>.*)\n```\s*$", re.DOTALL)
+# RE2 (linear): model output is hostile input, and `\s*\n` before `.*` backtracks in `re`.
+_FENCE = compile_linear(r"(?s)^```[\w-]*\s*\n(?P<body>.*)\n```\s*$")
 
 
 def parse_json_object(text: str | None) -> dict[str, Any] | None:
@@ -40,7 +42,7 @@ def parse_json_object(text: str | None) -> dict[str, Any] | None:
     stripped = text.strip()
     fenced = _FENCE.match(stripped)
     if fenced:
-        stripped = fenced.group("body").strip()
+        stripped = (fenced.group("body") or "").strip()
     try:
         value = json.loads(stripped)
     except ValueError:

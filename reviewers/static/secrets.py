@@ -11,7 +11,6 @@ stored, posted to GitHub and printed, and must not spread what they warn about.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from reviewers.config import Category, Severity
 from reviewers.diff import DiffLine, FileDiff
 from reviewers.findings import Finding
+from reviewers.linear import LinearMatch, LinearPattern, compile_linear
 
 REVIEWER = "static:secrets"
 
@@ -26,16 +26,18 @@ REVIEWER = "static:secrets"
 @dataclass(frozen=True, slots=True)
 class _Detector:
     kind: str  # what the user reads: "AWS access key ID"
-    pattern: re.Pattern[str]
+    pattern: LinearPattern
     shown_prefix: int  # characters of the fixed, non-secret prefix to keep in the masked form
     confidence: float
 
 
 def _d(kind: str, regex: str, shown_prefix: int, confidence: float) -> _Detector:
-    return _Detector(kind, re.compile(regex), shown_prefix, confidence)
+    return _Detector(kind, compile_linear(regex), shown_prefix, confidence)
 
 
-# Most specific first: a later detector never claims text an earlier one matched.
+# Most specific first: a later detector never claims text an earlier one matched. Every
+# pattern here is RE2 (linear time; see reviewers/linear.py): no look-around, so "not followed
+# by a key character" is written as consuming one such character or the end of the line.
 _DETECTORS: tuple[_Detector, ...] = (
     _d(
         "private key",
@@ -54,12 +56,12 @@ _DETECTORS: tuple[_Detector, ...] = (
     _d("GitHub token", r"\b(?P<value>github_pat_[A-Za-z0-9_]{22,244})\b", 11, 0.98),
     _d("Slack token", r"\b(?P<value>xox[baprs]-[A-Za-z0-9\-]{10,250})", 5, 0.97),
     _d("Stripe live key", r"\b(?P<value>[sr]k_live_[A-Za-z0-9]{20,247})\b", 8, 0.98),
-    _d("Google API key", r"\b(?P<value>AIza[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])", 4, 0.95),
+    _d("Google API key", r"\b(?P<value>AIza[0-9A-Za-z_\-]{35})(?:[^0-9A-Za-z_\-]|$)", 4, 0.95),
     _d("AWS access key ID", r"\b(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})\b", 4, 0.97),
     _d(
         "AWS secret access key",
         r"(?i:aws).{0,30}?(?i:secret|_sk\b).{0,20}?[=:]\s*[\"']?"
-        r"(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+        r"(?P<value>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
         0,
         0.95,
     ),
@@ -79,14 +81,15 @@ _CREDENTIAL_NAMES = (
     r"|auth[_\-]?key|credential)"
 )
 # `name = "value"`, `"name": "value"`, `name := "value"`, `name => 'value'`.
-_QUOTED_ASSIGNMENT = re.compile(
+# RE2 has no back-reference to "the same quote", so each quote is its own alternative.
+_QUOTED_ASSIGNMENT = compile_linear(
     rf"(?i)(?P<name>[\w.\-]*{_CREDENTIAL_NAMES}[\w.\-]*)[\"']?\s*(?::=|=>|=|:)\s*[rbuf]?"
-    r"(?P<quote>[\"'])(?P<value>[^\"'\s]{8,})(?P=quote)"
+    r"(?:\"(?P<double>[^\"'\s]{8,})\"|'(?P<single>[^\"'\s]{8,})')"
 )
 # Unquoted env/YAML style: `DB_PASSWORD=...`, `export API_TOKEN=...`, `client_secret: ...`.
 # The value may not contain `_`, `.` or brackets, so identifiers and calls (`token = get()`,
 # `secret: settings.KEY`) never match; camelCase names are ruled out by `_bare_value_ok`.
-_BARE_ASSIGNMENT = re.compile(
+_BARE_ASSIGNMENT = compile_linear(
     rf"^\s*(?:export\s+|-\s+)?(?P<name>[\w.\-]*(?i:{_CREDENTIAL_NAMES})[\w.\-]*)\s*[=:]\s*"
     r"(?P<value>[A-Za-z0-9+/=\-~!@$%^&*]{12,})\s*(?:#.*)?$"
 )
@@ -137,9 +140,9 @@ _PLACEHOLDER_WORDS = (
 )
 # Extra giveaways for free-form values only; a random token containing them is too unlikely.
 _GENERIC_PLACEHOLDER_WORDS = ("test", "secret", "password", "passwd", "token", "none", "null")
-_AWS_SECRET_NEARBY = re.compile(
-    r"(?<![A-Za-z0-9/+=])(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
-)
+# Whole runs of base64 characters: a run of exactly 40 without `=` is a candidate (the same
+# as "40 characters not preceded or followed by another", without look-around).
+_BASE64_RUN = compile_linear(r"[A-Za-z0-9/+=]+")
 _AWS_NEARBY_LINES = 5
 
 
@@ -166,7 +169,7 @@ def find_secrets(text: str) -> list[SecretMatch]:
     for detector in _DETECTORS:
         for match in detector.pattern.finditer(text):
             start, end = match.span("value")
-            value = match.group("value")
+            value = match.group("value") or ""
             if not free(start, end) or _is_placeholder(value, detector.shown_prefix):
                 continue
             taken.append((start, end))
@@ -178,8 +181,9 @@ def find_secrets(text: str) -> list[SecretMatch]:
             found.append(SecretMatch(detector.kind, start, end, masked, detector.confidence))
     for pattern, accept in ((_QUOTED_ASSIGNMENT, looks_random), (_BARE_ASSIGNMENT, _bare_value_ok)):
         for match in pattern.finditer(text):
-            start, end = match.span("value")
-            value = match.group("value")
+            group = _value_group(match)
+            start, end = match.span(group)
+            value = match.group(group) or ""
             if not free(start, end) or not accept(value):
                 continue
             taken.append((start, end))
@@ -190,11 +194,19 @@ def find_secrets(text: str) -> list[SecretMatch]:
                     end,
                     mask(value),
                     _GENERIC_CONFIDENCE,
-                    name=match.group("name")[:60],
+                    name=(match.group("name") or "")[:60],
                 )
             )
     found.sort(key=lambda m: m.start)
     return found
+
+
+def _value_group(match: LinearMatch) -> str:
+    """The group holding the assigned value: `value`, or the quote-specific one."""
+    for name in ("value", "double", "single"):
+        if name in match.names and match.start(name) >= 0:
+            return name
+    return "value"
 
 
 def _has_hint(lowered: str) -> bool:
@@ -324,8 +336,10 @@ def _aws_secrets_near(
         new_line, text = line.new_line, line.text
         if new_line is None or not any(abs(new_line - i) <= _AWS_NEARBY_LINES for i in id_lines):
             continue
-        for match in _AWS_SECRET_NEARBY.finditer(text):
-            value = match.group("value")
+        for match in _BASE64_RUN.finditer(text):
+            value = match.group() or ""
+            if len(value) != 40 or "=" in value:
+                continue
             if (new_line, match.start()) in claimed or not _mixed_base64(value):
                 continue
             if _is_placeholder(value, 0):
