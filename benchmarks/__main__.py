@@ -7,13 +7,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from benchmarks import ingest, review, usage
+from benchmarks import ingest, matchers, review, usage
 from benchmarks.support import Figure, machine
 
 BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
     "ingest": ingest.run,
     "usage": usage.run,
     "review": review.run,
+    "matchers": matchers.run,
 }
 
 

@@ -41,6 +41,9 @@ _STRING_OR_COMMENT = compile_linear(
 # Upper bound on lines scanned upwards: keeps a 50,000-line file from costing much per hunk.
 _MAX_SCAN = 3000
 _MAX_LEN = 200
+# Characters of a line the heuristics read: a signature fits easily, and a 64 KB minified line
+# of backtick pairs would otherwise cost a string-stripping match every two characters.
+_MAX_LINE_READ = 1000
 
 
 def language_of(path: str) -> str | None:
@@ -129,7 +132,7 @@ def _python_scope(above: Sequence[str], target: str) -> str | None:
         indent = _indent(text)
         if indent >= limit:
             continue
-        if _PY_DEF.match(text):
+        if _PY_DEF.match(text[:_MAX_LINE_READ]):
             return text.strip()
         if indent == 0:
             return None  # a module-level statement: the change is not inside a definition
@@ -140,7 +143,7 @@ def _python_scope(above: Sequence[str], target: str) -> str | None:
 def _brace_scope(above: Sequence[str]) -> str | None:
     depth = 0
     for index in range(len(above) - 1, -1, -1):
-        code = _STRING_OR_COMMENT.sub("", above[index])
+        code = _STRING_OR_COMMENT.sub("", above[index][:_MAX_LINE_READ])
         for ch in reversed(code):
             if ch == "}":
                 depth += 1
@@ -158,10 +161,10 @@ def _brace_scope(above: Sequence[str]) -> str | None:
 
 
 def _signature_at(lines: Sequence[str], index: int) -> str | None:
-    line = lines[index]
+    line = lines[index][:_MAX_LINE_READ]
     code = _STRING_OR_COMMENT.sub("", line).strip()
     if code in ("{", "") and index > 0:
-        line = lines[index - 1]
+        line = lines[index - 1][:_MAX_LINE_READ]
         code = _STRING_OR_COMMENT.sub("", line).strip()
     if not code or _CONTROL.match(code):
         return None

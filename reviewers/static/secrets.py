@@ -29,10 +29,11 @@ class _Detector:
     pattern: LinearPattern
     shown_prefix: int  # characters of the fixed, non-secret prefix to keep in the masked form
     confidence: float
+    hint: str  # lower-case text every match contains (AKIA/ASIA: "ia"); without it, skip
 
 
-def _d(kind: str, regex: str, shown_prefix: int, confidence: float) -> _Detector:
-    return _Detector(kind, compile_linear(regex), shown_prefix, confidence)
+def _d(kind: str, regex: str, shown_prefix: int, confidence: float, hint: str) -> _Detector:
+    return _Detector(kind, compile_linear(regex), shown_prefix, confidence, hint)
 
 
 # Most specific first: a later detector never claims text an earlier one matched. Every
@@ -44,35 +45,45 @@ _DETECTORS: tuple[_Detector, ...] = (
         r"(?P<value>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)",
         0,
         0.99,
+        "private key",
     ),
-    _d("Anthropic API key", r"\b(?P<value>sk-ant-[A-Za-z0-9_\-]{20,250})", 7, 0.98),
+    _d("Anthropic API key", r"\b(?P<value>sk-ant-[A-Za-z0-9_\-]{20,250})", 7, 0.98, "sk-ant-"),
     _d(
         "OpenAI API key",
         r"\b(?P<value>sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,250})",
         8,
         0.97,
+        "sk-",
     ),
-    _d("GitHub token", r"\b(?P<value>gh[pousr]_[A-Za-z0-9]{36,251})\b", 4, 0.98),
-    _d("GitHub token", r"\b(?P<value>github_pat_[A-Za-z0-9_]{22,244})\b", 11, 0.98),
-    _d("Slack token", r"\b(?P<value>xox[baprs]-[A-Za-z0-9\-]{10,250})", 5, 0.97),
-    _d("Stripe live key", r"\b(?P<value>[sr]k_live_[A-Za-z0-9]{20,247})\b", 8, 0.98),
-    _d("Google API key", r"\b(?P<value>AIza[0-9A-Za-z_\-]{35})(?:[^0-9A-Za-z_\-]|$)", 4, 0.95),
-    _d("AWS access key ID", r"\b(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})\b", 4, 0.97),
+    _d("GitHub token", r"\b(?P<value>gh[pousr]_[A-Za-z0-9]{36,251})\b", 4, 0.98, "gh"),
+    _d("GitHub token", r"\b(?P<value>github_pat_[A-Za-z0-9_]{22,244})\b", 11, 0.98, "github_pat_"),
+    _d("Slack token", r"\b(?P<value>xox[baprs]-[A-Za-z0-9\-]{10,250})", 5, 0.97, "xox"),
+    _d("Stripe live key", r"\b(?P<value>[sr]k_live_[A-Za-z0-9]{20,247})\b", 8, 0.98, "_live_"),
+    _d(
+        "Google API key",
+        r"\b(?P<value>AIza[0-9A-Za-z_\-]{35})(?:[^0-9A-Za-z_\-]|$)",
+        4,
+        0.95,
+        "aiza",
+    ),
+    _d("AWS access key ID", r"\b(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})\b", 4, 0.97, "ia"),
     _d(
         "AWS secret access key",
         r"(?i:aws).{0,30}?(?i:secret|_sk\b).{0,20}?[=:]\s*[\"']?"
         r"(?P<value>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
         0,
         0.95,
+        "aws",
     ),
     _d(
         "JSON Web Token",
         r"\b(?P<value>eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})",
         3,
         0.9,
+        "eyj",
     ),
     # Older OpenAI keys (and many compatible vendors): sk- and a long run of letters/digits.
-    _d("OpenAI API key", r"\b(?P<value>sk-[A-Za-z0-9]{40,64})\b", 3, 0.9),
+    _d("OpenAI API key", r"\b(?P<value>sk-[A-Za-z0-9]{40,64})\b", 3, 0.9, "sk-"),
 )
 
 # Names of variables that hold credentials (a regex, not a credential).
@@ -93,6 +104,9 @@ _BARE_ASSIGNMENT = compile_linear(
     rf"^\s*(?:export\s+|-\s+)?(?P<name>[\w.\-]*(?i:{_CREDENTIAL_NAMES})[\w.\-]*)\s*[=:]\s*"
     r"(?P<value>[A-Za-z0-9+/=\-~!@$%^&*]{12,})\s*(?:#.*)?$"
 )
+# An env/YAML assignment is a short line; on a longer one the whole-line match would hand a
+# megabyte "value" to the entropy check, so such lines are left to the other detectors.
+_MAX_BARE_LINE = 1024
 _GENERIC_CONFIDENCE = 0.9
 # A line without any of these (lower-cased) cannot match a detector: skipping it keeps a
 # 300,000-line diff cheap to scan. Plain substring tests beat one big regex alternation here.
@@ -158,7 +172,8 @@ class SecretMatch:
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """Secrets on one line, non-overlapping, left to right."""
-    if not _has_hint(text.lower()):
+    lowered = text.lower()
+    if not _has_hint(lowered):
         return []
     found: list[SecretMatch] = []
     taken: list[tuple[int, int]] = []
@@ -167,6 +182,8 @@ def find_secrets(text: str) -> list[SecretMatch]:
         return all(end <= s or start >= e for s, e in taken)
 
     for detector in _DETECTORS:
+        if detector.hint not in lowered:
+            continue
         for match in detector.pattern.finditer(text):
             start, end = match.span("value")
             value = match.group("value") or ""
@@ -179,7 +196,10 @@ def find_secrets(text: str) -> list[SecretMatch]:
                 else mask(value, detector.shown_prefix)
             )
             found.append(SecretMatch(detector.kind, start, end, masked, detector.confidence))
-    for pattern, accept in ((_QUOTED_ASSIGNMENT, looks_random), (_BARE_ASSIGNMENT, _bare_value_ok)):
+    generic = [(_QUOTED_ASSIGNMENT, looks_random)]
+    if len(text) <= _MAX_BARE_LINE:
+        generic.append((_BARE_ASSIGNMENT, _bare_value_ok))
+    for pattern, accept in generic:
         for match in pattern.finditer(text):
             group = _value_group(match)
             start, end = match.span(group)
