@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # Reviews borrow pooled connections only for short transactions (their run locks share
     # one dedicated connection), so this can exceed database_pool_size.
     worker_concurrency: int = Field(default=100, ge=1, le=1000)
+    # Longest one review may hold a worker slot, from reading the PR to the last post. The
+    # CPU-heavy steps run in threads, so the deadline fires even while one is busy.
+    review_deadline_seconds: int = Field(default=540, ge=1, le=3600)
 
     github_app_id: int | None = None
     github_private_key: SecretStr | None = None

@@ -187,7 +187,9 @@ def create_worker(
         # once, `start_now`): arq's default 0.5 s would add a quarter of a second on average.
         # 0.02 s costs 50 small Redis round trips a second when idle (~1% of a core).
         poll_delay=poll_delay,
-        job_timeout=timedelta(minutes=10),
+        # arq's own limit, a backstop behind the review's deadline (which fails the run with a
+        # reason; arq's timeout would leave it to the sweeper).
+        job_timeout=timedelta(seconds=settings.review_deadline_seconds + 60),
         # Let running jobs finish on SIGTERM instead of cancelling them mid-write.
         job_completion_wait=30,
     )

@@ -95,14 +95,17 @@ async def review(
     forbidden: Sequence[str] = (),
     new_texts: Mapping[str, str] | None = None,
 ) -> ReviewResult:
-    kept, skipped = filter_files(files, config.path_filters)
+    # Pure CPU work on hostile input runs in a thread: the event loop keeps serving the other
+    # tenants' runs (and the job's deadline can fire) however long a crafted diff takes.
+    kept, skipped = await asyncio.to_thread(filter_files, files, config.path_filters)
     not_reviewed = list(skipped)
-    findings = scan_secrets(kept)
+    findings = await asyncio.to_thread(scan_secrets, kept)
     outcomes: list[ChunkOutcome] = []
     dropped_invalid = 0
     if provider is not None and kept:
         overhead = _prompt_overhead(pr, config)
-        plan = plan_chunks(
+        plan = await asyncio.to_thread(
+            plan_chunks,
             kept,
             context_window=provider.context_window,
             max_output_tokens=max_output_tokens,
@@ -211,7 +214,8 @@ class _ChunkRunner:
 
     async def run(self, chunk: Chunk) -> tuple[ChunkOutcome, list[Finding]]:
         paths = tuple(chunk.paths)
-        request = build_request(
+        request = await asyncio.to_thread(
+            build_request,
             chunk.files,
             self.pr,
             self.config,

@@ -99,6 +99,13 @@ def _render_hunk(hunk: Hunk, language: str | None, new_lines: Sequence[str] | No
     return "\n".join(out)
 
 
+def _masked(text: str) -> str:
+    """Prose with every secret the scanner knows masked, as diff lines are: a token pasted into
+    a PR description must not reach the customer's model provider either. Masked before it
+    is clipped, so a clip can never cut a secret into a part the scanner no longer knows."""
+    return "\n".join(redact_lines(text.split("\n")))
+
+
 def render_prompt(
     chunk: Sequence[FileDiff],
     pr_context: PullRequestContext,
@@ -108,10 +115,10 @@ def render_prompt(
     partial: bool = False,
 ) -> tuple[str, str]:
     """(system, user) text for one chunk."""
-    title = _clip(sanitize_untrusted(pr_context.title), MAX_TITLE_CHARS)
-    body = _clip(sanitize_untrusted(pr_context.body), MAX_BODY_CHARS)
+    title = _clip(_masked(sanitize_untrusted(pr_context.title)), MAX_TITLE_CHARS)
+    body = _clip(_masked(sanitize_untrusted(pr_context.body)), MAX_BODY_CHARS)
     messages = [
-        _clip(sanitize_untrusted(m), MAX_COMMIT_CHARS)
+        _clip(_masked(sanitize_untrusted(m)), MAX_COMMIT_CHARS)
         for m in list(pr_context.commit_messages)[-MAX_COMMITS:]
     ]
     commits = "\n---\n".join(messages)

@@ -6,6 +6,7 @@ model again: it re-publishes what it has, which the GitHub output deduplicates.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -190,7 +191,8 @@ def _place(
 async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     run = plan.run
     raw_files, mode = await _files(plan)
-    parsed = [parse_github_file(entry) for entry in raw_files]
+    # Parsing a 10 MB diff is CPU work: off the event loop, which other runs share.
+    parsed = await asyncio.to_thread(lambda: [parse_github_file(entry) for entry in raw_files])
     files, over_limit = _limit_files(
         parsed, plan.snapshot.limits.files_per_review, plan.snapshot.plan
     )

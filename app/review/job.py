@@ -10,6 +10,7 @@ never reviews twice, posts twice or bills twice.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -169,8 +170,20 @@ async def _execute(
         # First on its own: it also mints the installation token the calls after it share
         # (side by side, each would mint one).
         check_run = await repo.start_check_run(ctx.run.head_sha, run_id)
-        read = await _read_pull_request(github, ctx)
-        return await _review(resources, ctx, repo, check_run, github, read)
+        deadline = resources.settings.review_deadline_seconds
+        scope = asyncio.timeout(deadline)
+        try:
+            async with scope:
+                read = await _read_pull_request(github, ctx)
+                return await _review(resources, ctx, repo, check_run, github, read)
+        except TimeoutError:
+            if not scope.expired():
+                raise  # some other timeout, not the review's deadline
+            raise PermanentError(
+                f"the review took longer than its {deadline}-second deadline "
+                "(SENTINEL_REVIEW_DEADLINE_SECONDS) and was stopped; narrow path_filters or "
+                "split the pull request, then re-run the check"
+            ) from None
     except RunStopped:
         bound.info("run.stopped")
         await _close_stopped_check_run(resources, ctx, repo, check_run)
