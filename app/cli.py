@@ -121,12 +121,12 @@ def worker(
     """Run the worker: reviews, webhook processing, the sweeper, delivery recovery."""
     from prometheus_client import start_http_server
 
-    from app.worker import create_worker
+    from app.worker import run_worker
 
     settings = _settings()
     if metrics_port is not None:
         start_http_server(metrics_port, addr="127.0.0.1")
-    create_worker(settings, burst=burst).run()
+    run_worker(settings, burst=burst)
 
 
 class ReportFormat(StrEnum):

@@ -4,6 +4,7 @@ delivery recovery. `sentinel worker` runs it; `--burst` drains the queue and exi
 from __future__ import annotations
 
 import gc
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,8 @@ import structlog
 from arq import Retry, cron
 from arq.utils import timestamp_ms
 from arq.worker import Function, Worker, func
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.config import Settings
 from app.github.acknowledge import TransientGitHubError, acknowledge_command
@@ -95,9 +98,47 @@ def _startup(settings: Settings) -> Any:
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:
-    resources = ctx.get("resources")
+    resources = ctx.pop("resources", None)
     if resources is not None:
         await resources.close()
+
+
+# What an unreachable Redis raises, at start-up (arq's connection retries exhausted) or from a
+# worker that was polling when it went away.
+QUEUE_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+FIRST_RECONNECT_DELAY = 0.5
+LONGEST_RECONNECT_DELAY = 5.0
+# A worker that ran this long before losing Redis starts its backoff from the beginning.
+HEALTHY_RUN_SECONDS = 60.0
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> None:
+    """`sentinel worker`: arq's worker, started again whenever Redis is unreachable.
+
+    Redis carries the queue, not the record: deliveries and runs are in Postgres. So a lost
+    Redis must not end the process (nothing would restart it in a plain deployment); each new
+    worker's start-up sweep then takes up everything that arrived meanwhile, within seconds
+    of Redis coming back, and no webhook needs redelivering."""
+    delay = FIRST_RECONNECT_DELAY
+    while True:
+        worker = create_worker(settings, burst=burst)
+        started = time.monotonic()
+        try:
+            worker.run()
+            return
+        except QUEUE_UNAVAILABLE as error:
+            # arq's close() stops at its first Redis call, before the shutdown hook.
+            worker.loop.run_until_complete(_shutdown(worker.ctx))
+            if time.monotonic() - started > HEALTHY_RUN_SECONDS:
+                delay = FIRST_RECONNECT_DELAY
+            log.warning(
+                "worker.queue_unavailable",
+                error=type(error).__name__,
+                detail=str(error)[:200],
+                retry_in_s=delay,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, LONGEST_RECONNECT_DELAY)
 
 
 class SentinelWorker(Worker):
