@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from app.config import ConfigError, Settings
 from app.github.http_pool import LeanConnectionPool
 from app.github.token_cache import TieredTokenCacheStrategy
+from app.security.encryption import KeyRing
 
 TOKEN_CACHE_PREFIX = "sentinel:github"  # noqa: S105 - a key prefix, not a secret
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -87,7 +88,11 @@ class GitHubApp:
         self.settings = settings
         self.redis = redis
         self._transport = _SharedTransport(retries=0)
-        self.token_cache = TieredTokenCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
+        # Sealed in Redis with the key ring; without one, each process keeps its own tokens.
+        key_ring = KeyRing(settings.encryption_key_ring) if settings.encryption_keys else None
+        self.token_cache = TieredTokenCacheStrategy(
+            redis, prefix=TOKEN_CACHE_PREFIX, key_ring=key_ring
+        )
 
     async def aclose(self) -> None:
         await self._transport.close_for_good()

@@ -13,21 +13,32 @@ Redis is read about once a minute per token and process rather than on every req
 Memory is bounded: expired entries go first, then the least recently used. Values are
 tokens: nothing here logs them or puts them in a repr.
 
+Tokens are never in Redis in plaintext: the Redis copy is sealed with the encryption key ring
+(AES-256-GCM, the Redis key as associated data, so a value moved to another key or altered
+does not open and reads as a miss). Without a key ring, tokens stay in process memory only.
+
 Only githubkit's async side is supported: Sentinel calls GitHub with its `async_*` methods
 only, and HTTP response caching is off (PR content stays out of Redis and memory).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from typing import NoReturn
 
+import structlog
 from githubkit.cache import AsyncBaseCache, BaseCacheStrategy
 from githubkit.exception import CacheUnsupportedError
 from redis.asyncio import Redis
+
+from app.security.encryption import DecryptionError, KeyRing
+
+log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_ENTRIES = 4096
 MEMORY_TTL = timedelta(seconds=60)
@@ -53,12 +64,16 @@ def _text(raw: object) -> str:
     raise TypeError(f"unexpected token cache value of type {type(raw).__name__}")
 
 
+SEALED_PREFIX = "sealed1:"
+
+
 class TieredTokenCache(AsyncBaseCache):
     def __init__(
         self,
         redis: Redis,
         prefix: str,
         *,
+        key_ring: KeyRing | None,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         memory_ttl: timedelta = MEMORY_TTL,
         clock: Callable[[], float] = time.monotonic,
@@ -66,6 +81,7 @@ class TieredTokenCache(AsyncBaseCache):
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.redis = redis
+        self.key_ring = key_ring
         self.prefix = prefix.removesuffix(":")
         self.max_entries = max_entries
         self.memory_ttl_seconds = memory_ttl.total_seconds()
@@ -93,6 +109,9 @@ class TieredTokenCache(AsyncBaseCache):
                 self._memory.move_to_end(key)
                 return entry.value
             del self._memory[key]
+        key_ring = self.key_ring
+        if key_ring is None:
+            return None  # memory only: nothing to share without a key to seal it
         generation = self._generation
         started = self.clock()
         name = self.redis_key(key)
@@ -102,7 +121,9 @@ class TieredTokenCache(AsyncBaseCache):
             raw, ttl_ms = await pipe.execute()
         if raw is None:
             return None
-        value = _text(raw)
+        value = self._open(key_ring, name, _text(raw))
+        if value is None:
+            return None
         # ttl_ms is -1 for a key without expiry (not one githubkit writes): not mirrored.
         if isinstance(ttl_ms, int) and ttl_ms > 0 and generation == self._generation:
             self._remember(key, value, started + ttl_ms / 1000)
@@ -115,8 +136,30 @@ class TieredTokenCache(AsyncBaseCache):
             # non-positive expiry): this request uses the token, nothing caches it.
             return
         started = self.clock()
-        await self.redis.set(self.redis_key(key), value, px=ttl_ms)
+        if self.key_ring is not None:
+            name = self.redis_key(key)
+            await self.redis.set(name, self._seal(self.key_ring, name, value), px=ttl_ms)
         self._remember(key, value, started + ttl_ms / 1000)
+
+    @staticmethod
+    def _seal(key_ring: KeyRing, name: str, value: str) -> str:
+        blob = key_ring.seal_bytes(value.encode(), associated=name.encode())
+        return SEALED_PREFIX + base64.b64encode(blob).decode()
+
+    @staticmethod
+    def _open(key_ring: KeyRing, name: str, stored: str) -> str | None:
+        """The token, or None (a miss: githubkit mints a new one) for a value that is not
+        ours to trust: plaintext from an older version, altered, moved, or sealed under a key
+        the ring no longer holds."""
+        if not stored.startswith(SEALED_PREFIX):
+            log.warning("token_cache.unsealed_value_ignored", key=name)
+            return None
+        try:
+            blob = base64.b64decode(stored[len(SEALED_PREFIX) :], validate=True)
+            return key_ring.open_bytes(blob, associated=name.encode()).decode()
+        except (binascii.Error, DecryptionError, UnicodeDecodeError) as error:
+            log.warning("token_cache.unreadable_value_ignored", key=name, reason=str(error))
+            return None
 
     async def forget(self, key_prefix: str) -> None:
         """Drop every entry whose key starts with `key_prefix`, from Redis and from memory."""
@@ -157,12 +200,18 @@ class TieredTokenCacheStrategy(BaseCacheStrategy):
         redis: Redis,
         prefix: str,
         *,
+        key_ring: KeyRing | None,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         memory_ttl: timedelta = MEMORY_TTL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cache = TieredTokenCache(
-            redis, prefix, max_entries=max_entries, memory_ttl=memory_ttl, clock=clock
+            redis,
+            prefix,
+            key_ring=key_ring,
+            max_entries=max_entries,
+            memory_ttl=memory_ttl,
+            clock=clock,
         )
 
     def get_cache_storage(self) -> NoReturn:

@@ -42,6 +42,14 @@ def _associated_data(workspace_id: uuid.UUID, provider: str, key_version: int) -
     )
 
 
+_VERSION_BYTES = 2
+BLOB_AAD_LABEL = b"sentinel/sealed-blob/v1"
+
+
+def _blob_aad(associated: bytes, key_version: int) -> bytes:
+    return b"|".join((BLOB_AAD_LABEL, associated, str(key_version).encode()))
+
+
 class KeyRing:
     """Versioned AES-256 keys. The newest version seals; any held version opens."""
 
@@ -86,6 +94,32 @@ class KeyRing:
                 f"(key version {sealed.key_version}): it was altered or copied from elsewhere"
             ) from None
         return SecretStr(plaintext.decode())
+
+    def seal_bytes(self, plaintext: bytes, *, associated: bytes) -> bytes:
+        """A self-describing ciphertext (version || nonce || ciphertext || tag) for values kept
+        outside Postgres, such as GitHub tokens cached in Redis. `associated` binds it to its
+        place (the cache key): copied to another key, it no longer opens."""
+        version = self.newest_version
+        nonce = os.urandom(NONCE_BYTES)
+        body = self._ciphers[version].encrypt(nonce, plaintext, _blob_aad(associated, version))
+        return version.to_bytes(_VERSION_BYTES, "big") + nonce + body
+
+    def open_bytes(self, blob: bytes, *, associated: bytes) -> bytes:
+        version = int.from_bytes(blob[:_VERSION_BYTES], "big")
+        cipher = self._ciphers.get(version)
+        if cipher is None:
+            raise UnknownKeyVersionError(
+                f"a cached value was sealed with encryption key version {version}, which "
+                "SENTINEL_ENCRYPTION_KEYS does not hold"
+            )
+        nonce = blob[_VERSION_BYTES : _VERSION_BYTES + NONCE_BYTES]
+        body = blob[_VERSION_BYTES + NONCE_BYTES :]
+        try:
+            return cipher.decrypt(nonce, body, _blob_aad(associated, version))
+        except InvalidTag:
+            raise DecryptionError(
+                "a cached value does not decrypt for its key: it was altered or moved"
+            ) from None
 
     def reseal(self, sealed: SealedKey, *, workspace_id: uuid.UUID, provider: str) -> SealedKey:
         """Re-encrypt under the newest version (key rotation)."""

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from app.config import Settings
 from app.github.client import TOKEN_CACHE_PREFIX, GitHubApp
 from app.github.token_cache import MEMORY_TTL, TieredTokenCache, TieredTokenCacheStrategy
+from app.security.encryption import KeyRing
 from sandbox.github import GitHubState, serve_github
 from tests.support.github_app import with_simulated_app
 from tests.support.redis_server import RedisServer
@@ -140,15 +141,17 @@ async def test_redis_alone_costs_a_round_trip_per_request(
     try:
         client = app.for_installation(INSTALLATION)  # githubkit's namespaces hold it weakly
         await client.rest.pulls.async_get(OWNER, NAME, NUMBER)
-        redis_only = AsyncRedisCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
+        # Under its own prefix: githubkit's strategy keeps tokens in the clear, ours sealed.
+        redis_only = AsyncRedisCacheStrategy(redis, prefix="githubkit-plain")
         plain = GitHub(
             app.as_app.auth.as_installation(INSTALLATION),
             config=replace(app.as_app.config, cache_strategy=redis_only),
         )
+        await plain.rest.pulls.async_get(OWNER, NAME, NUMBER)  # mints its own token
         assert await commands_during(redis, 10, plain) == Counter({"get": 10})
     finally:
         await app.aclose()
-    assert github.tokens_issued(INSTALLATION) == 1
+    assert github.tokens_issued(INSTALLATION) == 2
 
 
 async def test_another_process_takes_the_token_from_redis_without_minting(
@@ -203,7 +206,11 @@ async def test_the_client_never_uses_the_cache_synchronously(app: GitHubApp) -> 
 # -- the cache itself ----------------------------------------------------------------------
 
 
+KEY_RING = KeyRing({1: b"k" * 32})
+
+
 def cache(redis: Redis, clock: FakeClock, **options: Any) -> TieredTokenCache:
+    options.setdefault("key_ring", KEY_RING)
     return TieredTokenCacheStrategy(redis, prefix="test:tokens", clock=clock, **options).cache
 
 
@@ -224,7 +231,8 @@ async def test_memory_expires_with_the_ttl_given_to_redis(redis: Redis) -> None:
 async def test_memory_expires_with_the_ttl_read_from_redis(redis: Redis) -> None:
     clock = FakeClock()
     tokens = cache(redis, clock)
-    await redis.set("test:tokens:k", "secret", px=5_000)  # minted by another process
+    # Minted by another process:
+    await cache(redis, FakeClock()).aset("k", "secret", timedelta(milliseconds=5_000))
     assert await tokens.aget("k") == "secret"
     clock.advance(4.9)
     assert tokens.in_memory("k")
@@ -234,7 +242,7 @@ async def test_memory_expires_with_the_ttl_read_from_redis(redis: Redis) -> None
 
 async def test_memory_never_holds_what_redis_has_expired(redis: Redis) -> None:
     """By the real clocks: whenever Redis has expired the token, memory has too."""
-    tokens = TieredTokenCache(redis, "test:tokens")
+    tokens = TieredTokenCache(redis, "test:tokens", key_ring=KEY_RING)
     await tokens.aset("k", "secret", timedelta(seconds=1))
     assert tokens.in_memory("k")
     deadline = time.monotonic() + 3
@@ -262,7 +270,7 @@ async def test_a_read_racing_a_forget_does_not_put_the_token_back(
     """A Redis read that saw the token before `forget` deleted it, but whose answer arrives
     after, returns it (as it would have anyway) without keeping it in memory."""
     tokens = cache(redis, FakeClock())
-    await redis.set("test:tokens:app:1:installation:7:x", "old", ex=600)
+    await cache(redis, FakeClock()).aset("app:1:installation:7:x", "old", timedelta(seconds=600))
     read, answer = asyncio.Event(), asyncio.Event()
     real_pipeline = redis.pipeline
 
@@ -314,3 +322,55 @@ async def test_tokens_stay_out_of_reprs(redis: Redis) -> None:
     tokens = cache(redis, FakeClock())
     await tokens.aset("k", "ghs_secret", timedelta(minutes=1))
     assert "ghs_secret" not in repr(tokens._memory)
+
+
+# -- tokens at rest in Redis -------------------------------------------------------------------
+
+
+async def test_tokens_in_redis_are_sealed_never_plaintext(redis: Redis) -> None:
+    token = "ghs_" + "Q7w2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2Xc7Vb"
+    await cache(redis, FakeClock()).aset("app:1:installation:7:x", token, timedelta(minutes=5))
+    stored = await redis.get("test:tokens:app:1:installation:7:x")
+    assert stored is not None
+    assert token.encode() not in stored
+    assert b"ghs_" not in stored
+    assert await cache(redis, FakeClock()).aget("app:1:installation:7:x") == token
+
+
+async def test_a_tampered_moved_or_plaintext_value_reads_as_a_miss(redis: Redis) -> None:
+    await cache(redis, FakeClock()).aset("a", "ghs_token_a", timedelta(minutes=5))
+    sealed = await redis.get("test:tokens:a")
+    assert sealed is not None
+    await redis.set("test:tokens:b", sealed, px=60_000)  # moved to another key
+    await redis.set("test:tokens:c", sealed[:-2] + b"AA", px=60_000)  # altered
+    await redis.set("test:tokens:d", "ghs_planted", px=60_000)  # plaintext, planted
+    for key in ("b", "c", "d"):
+        assert await cache(redis, FakeClock()).aget(key) is None
+
+
+async def test_tokens_sealed_under_a_rotated_key_still_open(redis: Redis) -> None:
+    old = KeyRing({1: b"k" * 32})
+    rotated = KeyRing({1: b"k" * 32, 2: b"n" * 32})
+    await cache(redis, FakeClock(), key_ring=old).aset("k", "ghs_x", timedelta(minutes=5))
+    assert await cache(redis, FakeClock(), key_ring=rotated).aget("k") == "ghs_x"
+    await cache(redis, FakeClock(), key_ring=rotated).aset("k", "ghs_y", timedelta(minutes=5))
+    assert await cache(redis, FakeClock(), key_ring=KeyRing({9: b"z" * 32})).aget("k") is None
+
+
+async def test_without_a_key_ring_tokens_stay_in_process_memory(redis: Redis) -> None:
+    tokens = cache(redis, FakeClock(), key_ring=None)
+    await tokens.aset("k", "ghs_local", timedelta(minutes=5))
+    assert await redis.exists("test:tokens:k") == 0
+    assert await tokens.aget("k") == "ghs_local"
+
+
+async def test_the_apps_real_tokens_are_sealed_in_redis(app: GitHubApp, redis: Redis) -> None:
+    client = app.for_installation(INSTALLATION)
+    await client.rest.pulls.async_get(OWNER, NAME, NUMBER)
+    names = [name async for name in redis.scan_iter(match=f"{TOKEN_CACHE_PREFIX}*")]
+    assert names  # the JWT and the installation token were cached
+    for name in names:
+        value = await redis.get(name)
+        assert value is not None
+        assert b"ghs_" not in value
+        assert not value.startswith(b"eyJ")  # no JWT in the clear either
