@@ -299,7 +299,10 @@ async def _publish_and_finish(
     async def upsert_summary() -> dict[str, Any] | None:
         if not _safe(full_summary, secrets, blocked, "summary"):
             return None
-        return await plan.repo.upsert_summary(run.pull_request_number, full_summary)
+        async with queries.summary_turn(resources.direct, run) as still_current:
+            if not still_current:
+                return None  # superseded meanwhile: the newer run owns the summary
+            return await plan.repo.upsert_summary(run.pull_request_number, full_summary)
 
     # Three places on GitHub, side by side; each is idempotent if the job runs again.
     (review_id, comment_ids), _, summary_comment = await together(

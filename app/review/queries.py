@@ -14,7 +14,10 @@ tests); both feed the same pure `snapshot_from`.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -384,6 +387,38 @@ async def finish(
         await cursor.execute(
             _COMPLETE, {"workspace": workspace, "run": run.id, "metrics": Jsonb(metrics)}
         )
+
+
+def summary_lock_key(repository_id: uuid.UUID, pull_request_number: int) -> int:
+    """The advisory lock of one PR's summary comment (64 bits of a hash: its own namespace,
+    apart from the run locks, which are a run id's first 64 bits)."""
+    digest = hashlib.blake2b(
+        f"sentinel:summary:{repository_id}:{pull_request_number}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@asynccontextmanager
+async def summary_turn(db: DirectDatabase, run: Run) -> AsyncIterator[bool]:
+    """This run's turn to write its PR's summary comment: True while it is still `running`.
+
+    One PR, one summary comment, updated in place; and only by a run that is still current.
+    Two runs of a PR (an old head finishing while a new one publishes) would otherwise both
+    find no comment and both create one, or the older overwrite the newer. A transaction-level
+    advisory lock per PR makes the find-or-create one step, and the status is read under it:
+    intake supersedes the older run in the same transaction that creates the newer, so a run
+    that reads `running` here is still the newest, and a superseded one posts nothing."""
+    async with db.tenant(run.workspace_id) as connection:
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(%(key)s)",
+            {"key": summary_lock_key(run.repository_id, run.pull_request_number)},
+        )
+        status = await _one(
+            connection,
+            "SELECT status FROM runs WHERE workspace_id = %(workspace)s AND id = %(run)s",
+            {"workspace": run.workspace_id, "run": run.id},
+        )
+        yield status is not None and status[0] == RunStatus.RUNNING
 
 
 async def _one(

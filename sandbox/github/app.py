@@ -88,6 +88,7 @@ def create_github_app(state: GitHubState) -> FastAPI:
 
 
 async def _edge(state: GitHubState, request: Request, call_next: Handler) -> Response:
+    await state.wait_if_held(request.method, request.url.path)
     body = await request.body()
     _record(state, request, body)
     request_id = "{:04X}:{:04X}:{:06X}:{:06X}:{:08X}".format(

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.github.git import RepoGit
 from sandbox.github.history import HistoryMixin
+from sandbox.github.holds import Hold, HoldsMixin
 from sandbox.github.limits import LimitsMixin
 from sandbox.github.records import (
     CheckRun,
@@ -52,7 +53,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class GitHubState(HistoryMixin, LimitsMixin):
+class GitHubState(HistoryMixin, LimitsMixin, HoldsMixin):
     def __init__(
         self,
         *,
@@ -105,6 +106,7 @@ class GitHubState(HistoryMixin, LimitsMixin):
         self.deliveries: list[DeliveryRecord] = []
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self.rate_limits: dict[str, RateLimitBucket] = {}
         # Content-creating requests per caller, for the secondary limits.
         self.secondary_writes_per_minute = 80
