@@ -42,6 +42,9 @@ class Principal:
     workspace_id: uuid.UUID
     role: Role
     token_id: uuid.UUID
+    # The member the token belongs to (tokens minted by a member's token belong to them too);
+    # None for operator-minted tokens, which no membership change affects.
+    user_id: uuid.UUID | None = None
 
 
 async def create_api_token(
@@ -127,4 +130,55 @@ async def authenticate_api_token(
             await session.execute(
                 repository.update().where(ApiToken.id == row.id).values(last_used_at=now)
             )
-        return Principal(workspace_id=row.workspace_id, role=Role(row.role), token_id=row.id)
+        return Principal(
+            workspace_id=row.workspace_id,
+            role=Role(row.role),
+            token_id=row.id,
+            user_id=row.created_by_user_id,
+        )
+
+
+# Which token roles a holder of each role may keep: their own, and what they could mint.
+_WITHIN = {
+    Role.OWNER: frozenset(Role),
+    Role.ADMIN: frozenset({Role.ADMIN, Role.MEMBER, Role.BILLING}),
+    Role.MEMBER: frozenset({Role.MEMBER}),
+    Role.BILLING: frozenset({Role.BILLING}),
+}
+
+
+async def align_member_tokens(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: Role | None,
+    *,
+    actor: Actor,
+) -> None:
+    """After a member's role changed (`role`) or they left (`role` None): no token of theirs
+    carries more than they now hold. A token above the new role is re-scoped down to it when
+    its role contains the new one (admin -> member), else revoked (billing for a member);
+    every token of a removed member is revoked. Each change is audited."""
+    repository = ApiTokenRepository(session, workspace_id)
+    held = (
+        await session.execute(
+            repository.select().where(
+                ApiToken.created_by_user_id == user_id, ApiToken.revoked_at.is_(None)
+            )
+        )
+    ).scalars()
+    for token in list(held):
+        current = Role(token.role)
+        if role is not None and current in _WITHIN[role]:
+            continue
+        if role is not None and role in _WITHIN[current]:
+            token.role = role.value
+            action, metadata = "api_token.rescoped", {"before": current.value, "after": role}
+        else:
+            token.revoked_at = datetime.now(UTC)
+            action, metadata = "api_token.revoked", {"reason": "membership changed"}
+        await record_audit_event(
+            session, workspace_id, actor=actor, action=action, resource_type="api_token",
+            resource_id=str(token.id), metadata=metadata,
+        )  # fmt: skip
+    await session.flush()

@@ -11,6 +11,7 @@ from app.audit import record_audit_event
 from app.errors import ApiError
 from app.models import TeamMember, User
 from app.models.identity import Role
+from app.tokens.service import align_member_tokens
 
 
 def member_out(member: TeamMember, user: User) -> MemberOut:
@@ -63,6 +64,9 @@ async def change_role(context: WorkspaceContext, member_id: uuid.UUID, role: Rol
     before = member.role
     member.role = role.value
     await context.session.flush()
+    await align_member_tokens(
+        context.session, context.workspace_id, user.id, role, actor=context.actor
+    )
     await context.session.refresh(member, ["updated_at"])
     await record_audit_event(
         context.session,
@@ -81,6 +85,9 @@ async def remove_member(context: WorkspaceContext, member_id: uuid.UUID) -> None
     await _refuse_losing_last_owner(members, member)
     await context.session.delete(member)
     await context.session.flush()
+    await align_member_tokens(
+        context.session, context.workspace_id, user.id, None, actor=context.actor
+    )
     await record_audit_event(
         context.session,
         context.workspace_id,

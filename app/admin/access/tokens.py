@@ -34,9 +34,12 @@ async def list_tokens(context: WorkspaceContext) -> list[TokenOut]:
 
 async def create_token(context: WorkspaceContext, name: str, role: Role) -> TokenCreated:
     require_may_grant(context, role)
+    # A member's token mints tokens that are theirs too: removing or demoting them reaches
+    # every token they hold, not only the first.
     minted = await create_api_token(
-        context.session, context.workspace_id, role=role, name=name, actor=context.actor
-    )
+        context.session, context.workspace_id, role=role, name=name, actor=context.actor,
+        created_by_user_id=context.principal.user_id,
+    )  # fmt: skip
     await context.session.refresh(minted.row, ["created_at"])
     return TokenCreated(**token_out(minted.row).model_dump(), token=minted.token)
 
