@@ -92,7 +92,14 @@ def migrate() -> None:
     config = Config(str(ALEMBIC_INI))
     config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
     command.upgrade(config, "head")
-    typer.echo(f"database {_database_label(settings)} is at the latest schema", err=True)
+    from app.db_login import ensure_runtime_login
+
+    login = ensure_runtime_login(settings)
+    typer.echo(
+        f"database {_database_label(settings)} is at the latest schema; "
+        f"the service logs in as {login}",
+        err=True,
+    )
 
 
 @cli.command()

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/sentinel"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 ENCRYPTION_KEY_BYTES = 32  # AES-256-GCM
+
+
+# The login role the service connects as (API and worker): not the tables' owner, not
+# superuser, NOBYPASSRLS. The migrations create it and `sentinel migrate` gives it LOGIN.
+RUNTIME_ROLE = "sentinel_app"
+RUNTIME_PASSWORD_LABEL = b"sentinel/postgres-runtime-login/v1"
 
 
 class ConfigError(Exception):
@@ -62,6 +71,10 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
+    # Where the service connects; by default SENTINEL_DATABASE_URL's server and database as
+    # RUNTIME_ROLE, with a password derived from the encryption keys (`sentinel migrate`
+    # sets it). SENTINEL_DATABASE_URL itself (the owner) is used only for migrations.
+    database_runtime_url: str | None = None
     database_pool_size: int = Field(default=20, ge=1, le=200)
     redis_url: str = DEFAULT_REDIS_URL
     # How many jobs (reviews, mostly waiting on GitHub and the model) a worker runs at once.
@@ -90,6 +103,30 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         return _normalise_database_url(value)
+
+    @field_validator("database_runtime_url")
+    @classmethod
+    def _database_runtime_url(cls, value: str | None) -> str | None:
+        return _normalise_database_url(value) if value else None
+
+    @property
+    def runtime_role_password(self) -> str | None:
+        """The derived password of RUNTIME_ROLE: an HMAC of the newest encryption key, so the
+        service and `sentinel migrate` agree on it without another secret to configure."""
+        if self.encryption_keys is None:
+            return None
+        ring = self.encryption_key_ring
+        return hmac.new(ring[max(ring)], RUNTIME_PASSWORD_LABEL, hashlib.sha256).hexdigest()
+
+    @property
+    def runtime_database_url(self) -> str:
+        """The URL the API and the worker connect with: never the tables' owner."""
+        if self.database_runtime_url:
+            return self.database_runtime_url
+        url = make_url(self.database_url).set(
+            username=RUNTIME_ROLE, password=self.runtime_role_password
+        )
+        return url.render_as_string(hide_password=False)
 
     @field_validator("redis_url")
     @classmethod

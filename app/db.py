@@ -24,13 +24,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
+from app.config import RUNTIME_ROLE as CONFIG_RUNTIME_ROLE
 from app.config import Settings
 
 log = structlog.get_logger(__name__)
 
-# The role the service's queries run as: not the tables' owner, not superuser, NOBYPASSRLS.
-# The migrations create it; the connecting user (the owner) switches to it on connect.
-RUNTIME_ROLE = "sentinel_app"
+# The role the service's queries run as (app/config.py): the service logs in as it, so there
+# is no owner session underneath to `RESET ROLE` back to.
+RUNTIME_ROLE = CONFIG_RUNTIME_ROLE
 
 WORKSPACE_SETTING = "sentinel.workspace_id"
 SYSTEM_CONTEXT_SETTING = "sentinel.system_context"
@@ -60,22 +61,18 @@ class SystemContext(StrEnum):
 def create_engine(
     settings: Settings, *, runtime_role: bool = True, pool_pre_ping: bool = True, **kwargs: Any
 ) -> AsyncEngine:
-    """An engine for the service. With `runtime_role`, every connection runs as RUNTIME_ROLE.
+    """An engine for the service. With `runtime_role` (the default), it logs in as the
+    runtime role (`Settings.runtime_database_url`); without, as the owner (migrations, tests).
 
     `pool_pre_ping` tests each pooled connection before use (a round trip per transaction),
     so a request never meets a connection a database restart killed. The worker turns it off:
     there a dead connection fails one job step, SQLAlchemy then discards the whole pool, and
     the step is retried (deliveries and runs are resumed from Postgres by the sweeper)."""
-    connect_args: dict[str, Any] = {}
-    if runtime_role:
-        # Set at connection start-up (libpq `options`), before any query can run.
-        connect_args["options"] = f"-c role={RUNTIME_ROLE}"
     return create_async_engine(
-        settings.database_url,
+        settings.runtime_database_url if runtime_role else settings.database_url,
         pool_size=kwargs.pop("pool_size", settings.database_pool_size),
         max_overflow=kwargs.pop("max_overflow", settings.database_pool_size),
         pool_pre_ping=pool_pre_ping,
-        connect_args=connect_args,
         **kwargs,
     )
 

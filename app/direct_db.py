@@ -28,7 +28,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
-from app.db import RUNTIME_ROLE, SYSTEM_CONTEXT_SETTING, WORKSPACE_SETTING
+from app.db import SYSTEM_CONTEXT_SETTING, WORKSPACE_SETTING
 from app.models import Base
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -45,7 +45,8 @@ def libpq_url(database_url: str) -> str:
 
 
 class DirectDatabase:
-    """A small psycopg pool of runtime-role connections, opened on first use."""
+    """A small psycopg pool of runtime-role connections (`database_url` is the runtime
+    role's: `Settings.runtime_database_url`), opened on first use."""
 
     def __init__(self, database_url: str, *, size: int) -> None:
         self._pool = AsyncConnectionPool(
@@ -53,7 +54,7 @@ class DirectDatabase:
             min_size=1,
             max_size=size,
             # Transactions are explicit (`tenant`); an idle pooled connection is never in one.
-            kwargs={"autocommit": True, "options": f"-c role={RUNTIME_ROLE}"},
+            kwargs={"autocommit": True},
             open=False,
         )
         self._opened = False

@@ -38,7 +38,7 @@ class Resources:
     def __post_init__(self) -> None:
         self.run_locks = RunLocks(self.engine)
         self.direct = DirectDatabase(
-            self.settings.database_url, size=self.settings.database_pool_size
+            self.settings.runtime_database_url, size=self.settings.database_pool_size
         )
 
     @classmethod

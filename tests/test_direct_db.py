@@ -17,7 +17,7 @@ from tests.support.factories import WorkspaceGraph
 @pytest.fixture
 async def direct(settings: Settings) -> AsyncIterator[DirectDatabase]:
     # One connection: every transaction below reuses the previous one's connection.
-    database = DirectDatabase(settings.database_url, size=1)
+    database = DirectDatabase(settings.runtime_database_url, size=1)
     yield database
     await database.close()
 

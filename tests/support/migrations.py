@@ -7,6 +7,7 @@ from alembic.config import Config
 
 from app.cli import ALEMBIC_INI
 from app.config import Settings
+from app.db_login import ensure_runtime_login
 
 
 def alembic_config(database_url: str) -> Config:
@@ -16,5 +17,10 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def run_migrations(database_url: str, revision: str = "head") -> None:
+def run_migrations(
+    database_url: str, revision: str = "head", settings: Settings | None = None
+) -> None:
     command.upgrade(alembic_config(database_url), revision)
+    if revision == "head":
+        # As `sentinel migrate` does: the runtime role may log in (trust auth here).
+        ensure_runtime_login(settings or Settings(database_url=database_url))
