@@ -310,17 +310,33 @@ class _ChunkRunner:
 async def _gather(
     runner: _ChunkRunner, chunks: Sequence[Chunk]
 ) -> list[tuple[ChunkOutcome, list[Finding]]]:
-    """Run every chunk; on the first provider error cancel the rest and raise that error
-    itself (not an ExceptionGroup), preferring a permanent one: it decides the run's fate."""
+    """Run every chunk and raise a provider error itself (not an ExceptionGroup).
+
+    A permanent error (bad key, exhausted quota) decides the run's fate, so it cancels the
+    rest at once. A transient one (5xx, rate limit) lets the other chunks finish first: a
+    permanent error among them must still win, and their answers are not bought twice when
+    the run is retried."""
+    transient: list[ProviderError] = []
+
+    async def run(chunk: Chunk) -> tuple[ChunkOutcome, list[Finding]] | None:
+        try:
+            return await runner.run(chunk)
+        except ProviderError as error:
+            if not error.kind.transient:
+                raise
+            transient.append(error)
+            return None
+
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(runner.run(chunk)) for chunk in chunks]
+            tasks = [group.create_task(run(chunk)) for chunk in chunks]
     except BaseExceptionGroup as group_error:
         errors = _leaves(group_error)
         provider_errors = [e for e in errors if isinstance(e, ProviderError)]
-        permanent = [e for e in provider_errors if not e.kind.transient]
-        raise (permanent or provider_errors or errors)[0] from None
-    return [task.result() for task in tasks]
+        raise (provider_errors or errors)[0] from None
+    if transient:
+        raise transient[0]
+    return [result for task in tasks if (result := task.result()) is not None]
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
