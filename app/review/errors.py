@@ -33,12 +33,20 @@ class TransientError(ReviewError):
     """Worth another attempt, not before `retry_after` (when the other side said so)."""
 
     def __init__(
-        self, reason: str, retry_after: timedelta | None = None, *, stale_token: bool = False
+        self,
+        reason: str,
+        retry_after: timedelta | None = None,
+        *,
+        stale_token: bool = False,
+        doubling: bool = False,
     ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
         # GitHub refused the installation token: mint a new one before the next attempt.
         self.stale_token = stale_token
+        # `retry_after` is a floor for the first retry that doubles with each further one
+        # (GitHub's advice for a secondary rate limit that names no time).
+        self.doubling = doubling
 
 
 class PermanentError(ReviewError):
@@ -90,6 +98,14 @@ def _from_github(error: Exception, doing: str) -> ReviewError:
         )
     if isinstance(error, RequestFailed):
         status = error.response.status_code
+        if status in (403, 429) and (_says_secondary_limit(error) or status == 429):
+            # githubkit recognises a secondary limit only with retry-after or a spent primary
+            # budget; GitHub also sends it bare. Wait a minute, then longer each time.
+            return TransientError(
+                f"GitHub's secondary rate limit ({status}) while {doing}; waiting before retrying",
+                SECONDARY_LIMIT_FLOOR,
+                doubling=True,
+            )
         if status >= 500:
             return TransientError(f"GitHub answered {status} while {doing}")
         if status == 404:
@@ -117,6 +133,17 @@ def _from_github(error: Exception, doing: str) -> ReviewError:
             return _from_github(inner, doing)
         return TransientError(f"could not reach GitHub while {doing}")
     raise error
+
+
+def _says_secondary_limit(error: RequestFailed) -> bool:
+    try:
+        body = error.response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    text = f"{body.get('message', '')} {body.get('documentation_url', '')}".lower()
+    return "secondary rate limit" in text or "secondary-rate-limits" in text or "abuse" in text
 
 
 def retry_at(delay: timedelta | None) -> datetime | None:

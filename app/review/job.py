@@ -62,7 +62,13 @@ class Retry(Exception):
         self.delay = delay
 
 
-def retry_delay(attempt: int, retry_after: timedelta | None) -> timedelta:
+def retry_delay(
+    attempt: int, retry_after: timedelta | None, *, doubling: bool = False
+) -> timedelta:
+    """Backoff by attempt, never before `retry_after`; with `doubling`, that floor doubles
+    with every attempt (a minute, two, four... for GitHub's bare secondary rate limit)."""
+    if doubling and retry_after is not None:
+        retry_after = min(retry_after * 2 ** max(0, attempt - 1), LONGEST_RETRY)
     return backoff(attempt, first=FIRST_RETRY, longest=LONGEST_RETRY, at_least=retry_after)
 
 
@@ -195,7 +201,7 @@ async def _execute(
             return "failed"
         if error.stale_token:
             await github_app.forget_installation_token(ctx.installation.external_id)
-        delay = retry_delay(attempt, error.retry_after)
+        delay = retry_delay(attempt, error.retry_after, doubling=error.doubling)
         RETRIES.labels("github" if "GitHub" in error.reason else "model").inc()
         bound.info("run.retrying", reason=error.reason, delay=delay.total_seconds())
         # Back to `queued` while it waits: a `running` run without a lock holder is one

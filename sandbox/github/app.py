@@ -202,16 +202,17 @@ def _primary_limit(state: GitHubState, caller: Caller, bucket: RateLimitBucket) 
     return GitHubJSON(shapes.error(message, docs), 403, headers=_rate_limit_headers(bucket))
 
 
-def _secondary_limit(request_id: str, retry_after: int, status: int = 403) -> Response:
+def _secondary_limit(request_id: str, retry_after: int | None, status: int = 403) -> Response:
+    """GitHub's answer to a secondary rate limit: 403 or 429, the message below, and a
+    `retry-after` header only sometimes (without one, clients must wait a minute or more)."""
     message = (
         "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
         "again. If you reach out to GitHub Support for help, please include the request ID "
         f"{request_id}."
     )
     docs = f"{RATE_LIMIT_DOCS}#about-secondary-rate-limits"
-    return GitHubJSON(
-        shapes.error(message, docs), status, headers={"retry-after": str(retry_after)}
-    )
+    headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
+    return GitHubJSON(shapes.error(message, docs), status, headers=headers)
 
 
 def _secondary_limited(state: GitHubState, request: Request, caller: Caller) -> bool:
@@ -227,7 +228,10 @@ def _fault_response(
     state: GitHubState, fault: Fault, caller: Caller, bucket: RateLimitBucket, request_id: str
 ) -> Response:
     if fault.rate_limit == "secondary":
-        response = _secondary_limit(request_id, 60, fault.status)
+        retry_after = fault.headers.get("retry-after")
+        response = _secondary_limit(
+            request_id, int(retry_after) if retry_after else None, fault.status
+        )
     elif fault.rate_limit == "primary":
         spent = RateLimitBucket(limit=bucket.limit, used=bucket.limit, reset_at=bucket.reset_at)
         response = _primary_limit(state, caller, spent)

@@ -85,13 +85,19 @@ class LimitsMixin:
         )
 
     def fail_next_secondary_rate_limit(
-        self, path_prefix: str, count: int = 1, *, retry_after: int = 60, status: int = 403
+        self,
+        path_prefix: str,
+        count: int = 1,
+        *,
+        retry_after: int | None = 60,
+        status: int = 403,
     ) -> None:
+        """`retry_after=None`: GitHub's other form, 403 or 429 with the message alone."""
         self.fail_next(
             path_prefix,
             status,
             count,
-            headers={"retry-after": str(retry_after)},
+            headers={"retry-after": str(retry_after)} if retry_after is not None else {},
             rate_limit="secondary",
         )
 
