@@ -6,10 +6,13 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
+from app.publish.markdown import code_fence
 from app.publish.sanitize import (
     ANNOTATION_MESSAGE_LIMIT,
     CHECK_OUTPUT_LIMIT,
     COMMENT_BODY_LIMIT,
+    has_invisible,
+    plain_text,
     sanitize_markdown,
     truncate,
 )
@@ -25,6 +28,12 @@ def run_marker(run_id: uuid.UUID) -> str:
 
 def finding_marker(fingerprint: str) -> str:
     return f"<!-- sentinel:finding:{fingerprint} -->"
+
+
+def own_markup(run_id: uuid.UUID, placed: list[Placed]) -> frozenset[str]:
+    """The raw HTML Sentinel itself puts in its bodies: markers and the footer's <sub>."""
+    markers = {finding_marker(p.finding.fingerprint) for p in placed}
+    return frozenset({SUMMARY_MARKER, run_marker(run_id), "<sub>", "</sub>", *markers})
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,22 @@ def comment_body(placed: Placed, *, allowed_host: str) -> str:
     )
     text = sanitize_markdown(text, allowed_host=allowed_host, limit=COMMENT_BODY_LIMIT - 2000)
     if placed.suggestion_allowed and finding.suggestion is not None:
-        fence = "````" if "```" in finding.suggestion else "```"
-        text += f"\n\n{fence}suggestion\n{finding.suggestion.rstrip(chr(10))}\n{fence}"
-    return truncate(text, COMMENT_BODY_LIMIT - 200) + "\n" + finding_marker(finding.fingerprint)
+        text += "\n\n" + _suggestion_block(
+            finding.suggestion, room=COMMENT_BODY_LIMIT - 400 - len(text)
+        )
+    return text + "\n" + finding_marker(finding.fingerprint)
+
+
+def _suggestion_block(suggestion: str, *, room: int) -> str:
+    """A ```suggestion block replaces the commented lines when accepted, so it is posted
+    byte for byte or not at all: never cut short, never carrying invisible or bidirectional
+    controls into the code, always in a fence longer than any backtick run it holds."""
+    if has_invisible(suggestion):
+        return "_(suggestion withheld: it contained invisible or bidirectional control characters)_"
+    block = "\n".join(code_fence(suggestion.rstrip("\n") + "\n", "suggestion"))
+    if len(block) > room:
+        return "_(suggestion withheld: too long for a GitHub comment)_"
+    return block
 
 
 def review_body(facts: RunFacts, placed: list[Placed]) -> str:
@@ -119,9 +141,10 @@ def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
         f"prompt {facts.prompt_version} · policy {facts.policy} · run `{facts.run_id}`",
         allowed_host=allowed_host,
     )
-    body = sanitize_markdown("\n".join(lines), allowed_host=allowed_host)
     # The footer's <sub> is ours, added after sanitising (which escapes every tag).
-    body = truncate(body, COMMENT_BODY_LIMIT - len(footer) - 200)
+    body = sanitize_markdown(
+        "\n".join(lines), allowed_host=allowed_host, limit=COMMENT_BODY_LIMIT - len(footer) - 200
+    )
     return f"{body}\n\n<sub>{footer}</sub>\n{SUMMARY_MARKER}"
 
 
@@ -145,12 +168,15 @@ def annotation_level(severity: str) -> str:
 
 def annotation(placed: Placed, *, allowed_host: str) -> dict[str, object]:
     f = placed.finding
-    message = sanitize_markdown(f.body or f.title, allowed_host=allowed_host)
+    # Annotation messages are shown as plain text: nothing in them renders or notifies.
+    message = plain_text(
+        f.body or f.title, allowed_host=allowed_host, limit=ANNOTATION_MESSAGE_LIMIT
+    )
     return {
         "path": f.path,
         "start_line": placed.start_line or placed.line,
         "end_line": placed.line,
         "annotation_level": annotation_level(f.severity.value),
-        "title": truncate(f.title, 255),
-        "message": truncate(message, ANNOTATION_MESSAGE_LIMIT),
+        "title": plain_text(f.title, allowed_host=allowed_host, limit=255),
+        "message": message,
     }

@@ -17,16 +17,17 @@ from app.github.client import web_host
 from app.models import Finding, Installation, ProviderKey, Repository, Run
 from app.policy.resolve import PolicySnapshot
 from app.publish.github_output import Repo
+from app.publish.guard import PublishGuard
 from app.publish.render import (
     Placed,
     RunFacts,
     annotation,
     check_output,
     comment_body,
+    own_markup,
     review_body,
     summary_body,
 )
-from app.publish.sanitize import SecretInOutput, assert_no_secrets
 from app.review import queries
 from app.review.errors import from_provider
 from app.review.github_source import (
@@ -48,9 +49,15 @@ from reviewers.engine import PullRequestContext, ReviewResult, cap_comments, rev
 from reviewers.providers.base import ProviderError
 
 if TYPE_CHECKING:
+    from app.config import Settings
     from app.resources import Resources
 
 log = structlog.get_logger(__name__)
+
+WITHHELD_CHECK_SUMMARY = (
+    "Sentinel withheld this review's details because they would have contained a credential "
+    "or unsafe markup. The workspace's audit log (`publish.blocked`) says why."
+)
 
 
 @dataclass(frozen=True)
@@ -256,23 +263,26 @@ async def _publish_and_finish(
     )
     inline = [p for p in placed if p.inline]
     critical = any(p.finding.severity.value == "critical" for p in placed)
-    blocked: list[str] = []
-
-    comments = [_review_comment(p, host) for p in inline]
-    body = review_body(facts, placed)
-    title, summary = check_output(facts, placed, allowed_host=host)
+    guard = PublishGuard(
+        allowed_host=host,
+        secrets=[*secrets, *_deployment_secrets(resources.settings)],
+        own_html=own_markup(run.id, placed),
+    )
     conclusion = (
         "failure"
         if critical and plan.snapshot.fail_on_critical
         else ("neutral" if critical else "success")
     )
-    annotations = [annotation(p, allowed_host=host) for p in placed if p.inline]
-    full_summary = summary_body(facts, placed, allowed_host=host)
+    # Rendering parses untrusted Markdown: off the event loop, like the review's own parsing.
+    bodies = await asyncio.to_thread(_render, facts, placed, host)
+    comments, body = bodies.comments, bodies.review
+    annotations, full_summary = bodies.annotations, bodies.summary
+    title, summary = bodies.check_title, bodies.check_summary
 
     async def post_review() -> tuple[int | None, dict[str, int]]:
         """The review with its inline comments, and each comment's id by fingerprint."""
-        if not inline or not _safe(
-            body + "".join(str(c["body"]) for c in comments), secrets, blocked, "review"
+        if not inline or not guard.allows(
+            "review", markdown=[body, *(str(c["body"]) for c in comments)]
         ):
             return None, {}
         event = "REQUEST_CHANGES" if critical and plan.snapshot.request_changes else "COMMENT"
@@ -289,15 +299,22 @@ async def _publish_and_finish(
         return review_id, ids
 
     async def complete_check_run() -> None:
-        text = summary + "".join(str(a["message"]) for a in annotations)
-        if _safe(text, secrets, blocked, "check"):
+        plain = [str(a[k]) for a in annotations for k in ("title", "message")]
+        if guard.allows("check", markdown=[summary], plain=[title, *plain]):
             await plan.repo.complete_check_run(
                 plan.check_run, conclusion=conclusion, title=title, summary=summary,
                 annotations=annotations,
             )  # fmt: skip
+            return
+        # The check run still completes (a pending check would block merges forever),
+        # saying only what happened: none of the withheld words.
+        await plan.repo.complete_check_run(
+            plan.check_run, conclusion=conclusion, title="Review output withheld",
+            summary=WITHHELD_CHECK_SUMMARY, annotations=[],
+        )  # fmt: skip
 
     async def upsert_summary() -> dict[str, Any] | None:
-        if not _safe(full_summary, secrets, blocked, "summary"):
+        if not guard.allows("summary", markdown=[full_summary]):
             return None
         async with queries.summary_turn(resources.direct, run) as still_current:
             if not still_current:
@@ -321,7 +338,7 @@ async def _publish_and_finish(
         resources.direct,
         run,
         annotations=rows,
-        blocked=blocked,
+        withheld=guard.withheld,
         usage=RunUsage(
             run_id=run.id,
             repository_id=run.repository_id,
@@ -338,20 +355,38 @@ async def _publish_and_finish(
             "inline_comments": len(inline),
             "summary_findings": len(placed) - len(inline),
             "already_posted": repeated,
-            "blocked": blocked,
+            "blocked": [w.what for w in guard.withheld],
             "conclusion": conclusion,
         },
     )
 
 
-def _safe(body: str, secrets: list[str], blocked: list[str], what: str) -> bool:
-    try:
-        assert_no_secrets(body, secrets)
-    except SecretInOutput:
-        log.warning("publish.blocked", what=what)
-        blocked.append(what)
-        return False
-    return True
+@dataclass(frozen=True)
+class _Bodies:
+    comments: list[dict[str, object]]
+    review: str
+    annotations: list[dict[str, object]]
+    summary: str
+    check_title: str
+    check_summary: str
+
+
+def _render(facts: RunFacts, placed: list[Placed], host: str) -> _Bodies:
+    title, summary = check_output(facts, placed, allowed_host=host)
+    return _Bodies(
+        comments=[_review_comment(p, host) for p in placed if p.inline],
+        review=review_body(facts, placed),
+        annotations=[annotation(p, allowed_host=host) for p in placed if p.inline],
+        summary=summary_body(facts, placed, allowed_host=host),
+        check_title=title,
+        check_summary=summary,
+    )
+
+
+def _deployment_secrets(settings: Settings) -> list[str]:
+    """Secrets of the deployment itself that no posted body may ever contain."""
+    webhook = settings.github_webhook_secret
+    return [webhook.get_secret_value()] if webhook is not None else []
 
 
 def _review_comment(placed: Placed, host: str) -> dict[str, object]:

@@ -30,6 +30,7 @@ from app.github.provider import GITHUB
 from app.models import Finding, Installation, ProviderKey, Repository, Run, RunStatus
 from app.models.review import TERMINAL_RUN_STATUSES
 from app.policy.resolve import DEFAULT_POLICY_NAME, PolicySources
+from app.publish.guard import Withheld
 from app.review.errors import RunStopped
 from app.usage.records import RunUsage, usage_rows
 
@@ -352,12 +353,12 @@ async def finish(
     run: Run,
     *,
     annotations: list[tuple[uuid.UUID, str, str | None]],
-    blocked: list[str],
+    withheld: list[Withheld],
     usage: RunUsage,
     metrics: dict[str, Any],
 ) -> None:
     """Where each finding was posted (once each, however often the job runs), what was not
-    posted because it held a secret, the usage records (once per run and type), and the run
+    posted (and why), the usage records (once per run and type), and the run
     `completed`: one transaction."""
     workspace = run.workspace_id
     async with db.tenant(workspace) as connection, connection.cursor() as cursor:
@@ -369,15 +370,13 @@ async def finish(
                     for finding, kind, external in annotations
                 ],
             )
-        for where in blocked:
+        for item in withheld:
             await cursor.execute(
                 _INSERT_AUDIT_EVENT,
                 {
                     "workspace": workspace,
                     "run": str(run.id),
-                    "metadata": Jsonb(
-                        {"what": where, "why": "the body contained a secret of this run"}
-                    ),
+                    "metadata": Jsonb({"what": item.what, "why": item.why}),
                 },
             )
         rows = usage_rows(workspace, usage)
