@@ -106,6 +106,15 @@ async def _files(plan: ReviewPlan) -> tuple[list[dict[str, Any]], str]:
     return files, "full review"
 
 
+def _unlisted(plan: ReviewPlan, listed: int) -> list[tuple[str, str]]:
+    """What GitHub did not list: its files API stops at 3,000 files, so a larger pull request
+    is named as partly unreviewed rather than silently cut."""
+    missing = plan.pull.changed_files - listed
+    if missing <= 0:
+        return []
+    return [(f"{missing} more file(s)", "GitHub lists at most 3,000 files of a pull request")]
+
+
 def _limit_files(
     files: list[FileDiff], limit: int | None, plan_name: str
 ) -> tuple[list[FileDiff], list[tuple[str, str]]]:
@@ -203,6 +212,8 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     files, over_limit = _limit_files(
         parsed, plan.snapshot.limits.files_per_review, plan.snapshot.plan
     )
+    if mode == "full review":
+        over_limit += _unlisted(plan, len(raw_files))
     metrics: dict[str, Any] = dict(run.metrics or {})
     stored = plan.inputs.stored_findings
     if not (metrics.get("reviewed") or stored):

@@ -16,6 +16,9 @@ from app.review.errors import from_github
 # GitHub's files API returns at most 3,000 files, 100 a page.
 FILES_PER_PAGE = 100
 MAX_FILE_PAGES = 30
+# The compare API lists at most 300 files and has no paging for them: a comparison that
+# reaches this many may be missing some, so the caller reads the whole pull request instead.
+COMPARE_FILE_LIMIT = 300
 MAX_COMMIT_MESSAGES = 50
 
 
@@ -35,6 +38,8 @@ class PullRequestData:
     base_sha: str
     base_ref: str
     commit_messages: list[str]
+    # How many files GitHub says the pull request changes (the files API lists 3,000 at most).
+    changed_files: int = 0
 
 
 async def fetch_pull_request(
@@ -57,6 +62,7 @@ async def fetch_pull_request(
         commit_messages=[
             c["commit"]["message"] for c in commits[-MAX_COMMIT_MESSAGES:] if c.get("commit")
         ],
+        changed_files=int(pull.get("changed_files") or 0),
     )
 
 
@@ -82,8 +88,9 @@ async def fetch_pull_request_files(
 async def fetch_compare_files(
     github: GitHub[Any], owner: str, repo: str, base: str, head: str
 ) -> list[dict[str, Any]] | None:
-    """Files changed between two commits, or None when GitHub cannot compare them (a force
-    push removed `base`): the caller then reviews the whole pull request."""
+    """Files changed between two commits, or None when the caller must review the whole pull
+    request instead: GitHub cannot compare them (a force push removed `base`), or the
+    comparison reaches the 300 files compare lists at most, so some may be missing."""
     try:
         compared = raw(
             await github.rest.repos.async_compare_commits(owner, repo, f"{base}...{head}")
@@ -94,7 +101,10 @@ async def fetch_compare_files(
         raise from_github(error, "comparing commits") from None
     except Exception as error:
         raise from_github(error, "comparing commits") from None
-    return list(compared.get("files") or [])
+    files = list(compared.get("files") or [])
+    if len(files) >= COMPARE_FILE_LIMIT:
+        return None
+    return files
 
 
 async def fetch_repository_file(
