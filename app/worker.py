@@ -26,6 +26,7 @@ from app.resources import Resources
 from app.review.job import MAX_ATTEMPTS as REVIEW_ATTEMPTS
 from app.review.job import Retry as ReviewRetry
 from app.review.job import review_run
+from app.review.model_responses import database_unreachable
 from app.sweeper import sweep
 from app.usage.rollup import recompute_daily_metrics
 
@@ -57,6 +58,9 @@ async def acknowledge_command_job(ctx: dict[str, Any], inbox_id: int, content: s
         raise Retry(defer=timedelta(seconds=10 * ctx["job_try"])) from None
 
 
+DATABASE_RETRY_SECONDS = 5.0
+
+
 async def review_run_job(ctx: dict[str, Any], run_id: str, workspace_id: str | None = None) -> str:
     try:
         return await review_run(
@@ -67,6 +71,15 @@ async def review_run_job(ctx: dict[str, Any], run_id: str, workspace_id: str | N
         )
     except ReviewRetry as retry:
         raise Retry(defer=retry.delay) from None
+    except Exception as error:
+        if not database_unreachable(error):
+            raise
+        # Postgres restarted or failed over mid-run. The run is still `running` and its
+        # model answers are kept (model_responses.py): run it again once Postgres is back.
+        # Should the tries run out, the sweeper resumes the abandoned run.
+        delay = min(DATABASE_RETRY_SECONDS * ctx["job_try"], 60.0)
+        log.warning("run.database_unreachable", run_id=run_id, retry_in=delay)
+        raise Retry(defer=timedelta(seconds=delay)) from None
 
 
 async def rollup_job(ctx: dict[str, Any]) -> None:

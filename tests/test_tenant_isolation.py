@@ -48,8 +48,15 @@ TENANT_TABLES = [
     "api_tokens",
     "audit_events",
     "pull_requests",
+    "run_model_responses",
 ]
-APPEND_ONLY = {"findings", "annotations", "usage_records", "audit_events"}
+APPEND_ONLY = {
+    "findings",
+    "annotations",
+    "usage_records",
+    "audit_events",
+    "run_model_responses",
+}
 # Rows the runtime role may not delete at all: append-only, runs, and soft-deleted tables.
 NO_DELETE = APPEND_ONLY | {"runs", "repositories", "pull_requests"}
 # A column every row of the table has that an UPDATE can set to itself.

@@ -16,7 +16,14 @@ from app.models.metrics import WorkspaceDailyMetric
 from app.models.policy import Policy
 from app.models.provider_key import ProviderKey
 from app.models.pull_request import PullRequest
-from app.models.review import Annotation, Finding, Run, RunKind, RunStatus
+from app.models.review import (
+    Annotation,
+    Finding,
+    ModelResponseRecord,
+    Run,
+    RunKind,
+    RunStatus,
+)
 from app.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "Finding",
     "Installation",
     "Invitation",
+    "ModelResponseRecord",
     "Plan",
     "Policy",
     "Provider",

@@ -182,3 +182,36 @@ class Annotation(TenantMixin, Base):
         String(40), nullable=False, comment="review_comment, check_annotation or summary"
     )
     created_at: Mapped[datetime] = created_at_column()
+
+
+class ModelResponseRecord(TenantMixin, Base):
+    """A model's answer to one request of a run, kept the moment it arrives.
+
+    A run that is executed again (a Postgres restart, a worker killed, a retry) reuses these
+    instead of calling the customer's model a second time for the same chunk. Append-only.
+    """
+
+    __tablename__ = "run_model_responses"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["run_id", "workspace_id"],
+            ["runs.id", "runs.workspace_id"],
+            name="fk_run_model_responses_run_workspace",
+            ondelete="RESTRICT",
+        ),
+        UniqueConstraint("run_id", "request_digest"),
+        Index("ix_run_model_responses_workspace_id_created_at", "workspace_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    request_digest: Mapped[str] = mapped_column(
+        String(64), nullable=False, comment="SHA-256 of the request: model, prompt, schema"
+    )
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    raw_text: Mapped[str] = mapped_column(Text, nullable=False)
+    input_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    output_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    model: Mapped[str] = mapped_column(Text, nullable=False)
+    latency_seconds: Mapped[float] = mapped_column(Float, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()

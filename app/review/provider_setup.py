@@ -1,5 +1,6 @@
 """The model a run uses: the workspace's own key (BYOK), decrypted only in memory, behind a
-guard that stops spending tokens the moment the run is superseded or cancelled."""
+guard that stops spending tokens the moment the run is superseded or cancelled and never
+pays twice for the same request when the run is executed again."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.db import tenant_session
 from app.models import ProviderKey, RunStatus
 from app.policy.documents import ProviderName
 from app.review.errors import PermanentError, RunStopped
+from app.review.model_responses import ResponseStore, request_digest
 from app.runs.repository import RunRepository
 from app.security.encryption import DecryptionError, KeyRing, SealedKey
 from app.security.urls import check_provider_url
@@ -69,8 +71,9 @@ async def open_provider(
 
 
 class StopAwareProvider:
-    """Checks, before every model call, that the run is still wanted. `checked=True`: the
-    caller has just checked, so the first call goes ahead without another transaction."""
+    """Checks, before every model call, that the run is still wanted, and answers from the
+    run's kept responses (model_responses.py) when this exact request was already paid for.
+    `checked=True`: the caller has just checked the status, so the first call skips that."""
 
     def __init__(
         self,
@@ -89,23 +92,28 @@ class StopAwareProvider:
         self._workspace_id = workspace_id
         self._run_id = run_id
         self._checked = checked
+        self._responses = ResponseStore(sessionmaker, workspace_id, run_id)
+        self.reused = 0  # answers taken from an earlier execution of the run
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        if self._checked:
-            self._checked = False
-        else:
-            await self._ensure_still_running()
+        digest = request_digest(self.model, request)
+        check_status, self._checked = not self._checked, False
+        # One transaction for both questions: is the run still wanted, was this answered?
+        async with tenant_session(self._sessionmaker, self._workspace_id) as session:
+            if check_status:
+                status = await RunRepository(session, self._workspace_id).status_of(self._run_id)
+                if status != RunStatus.RUNNING:
+                    raise RunStopped(f"run is {status}")
+            kept = await self._responses.find(session, digest)
+        if kept is not None:
+            self.reused += 1
+            return kept
         with MODEL_LATENCY.labels(self.name).time():
             response = await self.inner.complete(request)
         MODEL_TOKENS.labels(self.name, "input").inc(response.input_tokens)
         MODEL_TOKENS.labels(self.name, "output").inc(response.output_tokens)
+        await self._responses.keep(digest, response)
         return response
-
-    async def _ensure_still_running(self) -> None:
-        async with tenant_session(self._sessionmaker, self._workspace_id) as session:
-            status = await RunRepository(session, self._workspace_id).status_of(self._run_id)
-        if status != RunStatus.RUNNING:
-            raise RunStopped(f"run is {status}")
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -20,6 +20,7 @@ from app.models import (
     Finding,
     Installation,
     Invitation,
+    ModelResponseRecord,
     Plan,
     Policy,
     Provider,
@@ -138,6 +139,19 @@ async def make_workspace_graph(
             confidence=0.9,
         )
         session.add(finding)
+        session.add(
+            ModelResponseRecord(
+                workspace_id=ws,
+                run_id=run.id,
+                request_digest="0" * 64,
+                output={"findings": []},
+                raw_text="{}",
+                input_tokens=10,
+                output_tokens=2,
+                model="claude-sonnet-4-5",
+                latency_seconds=0.1,
+            )
+        )
         await session.flush()
         session.add(
             Annotation(
