@@ -48,7 +48,7 @@ def request_digest(model: str, request: ModelRequest) -> str:
     system, prompt = request.system, request.prompt
     found = _BOUNDARY.search(prompt)
     if found is not None:
-        boundary = found.group(1)
+        boundary = str(found.group(1))
         system = system.replace(boundary, "DATA-boundary")
         prompt = prompt.replace(boundary, "DATA-boundary")
     canonical = json.dumps(
