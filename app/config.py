@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     app_slug: str = Field(default="sentinel", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
     # Where the setup page (`/setup`) writes a newly registered App's key and settings.
     setup_output_dir: Path = Path(".data/github-app")
+    # The address GitHub and browsers reach Sentinel at: the setup manifest's webhook and
+    # return URLs come from here, never from a request (a crafted link could otherwise
+    # send GitHub's one-time code to another host).
+    public_url: str | None = None
+    # The operator's secret the setup page asks for before it starts a registration.
+    setup_token: SecretStr | None = None
 
     encryption_keys: Annotated[SecretStr | None, NoDecode] = None
     allow_private_provider_urls: bool = False

@@ -4,17 +4,20 @@ Both answer HTML for a browser, never JSON, and every failure is a page that say
 4xx for a bad link or a refusal, 500 for a local problem, 502 when GitHub fails, 503 when Redis
 does. They stay out of the OpenAPI description: they are pages, not part of the API.
 
-The page is reachable by whoever reaches Sentinel, so it refuses to run while an App is
-configured (unless `?force=1`) and never replaces credentials it wrote before.
+The page is reachable by whoever reaches Sentinel, so it starts a registration only for the
+operator (who posts SENTINEL_SETUP_TOKEN), builds every URL of the manifest from
+SENTINEL_PUBLIC_URL (never from the request), refuses to run while an App is configured
+(unless `?force=1`) and never replaces credentials it wrote before.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 import shlex
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import structlog
 from fastapi import APIRouter, Request
@@ -42,30 +45,45 @@ router = APIRouter(include_in_schema=False)
 TITLE = "Register Sentinel on GitHub"
 
 
+# The sign-in form's body: the token, an organisation name and a flag.
+MAX_FORM_BYTES = 4096
+
+
 @router.get("/setup", response_class=HTMLResponse)
 async def setup_page(request: Request) -> HTMLResponse:
-    shared = resources(request)
-    settings = shared.settings
+    """The sign-in form. Nothing is started until the operator's setup token is posted."""
+    settings = resources(request).settings
     query = request.query_params
     force = query.get("force", "").lower() in {"1", "true", "yes"}
-    values: dict[str, Any] = {
-        "title": TITLE,
-        "configured_app_id": settings.github_app_id,
-        "github_web": github_web_url(settings.github_api_url),
-        "output_dir": settings.setup_output_dir,
-        "public_url": query.get("public_url") or str(request.base_url).rstrip("/"),
-        "organization": query.get("organization", ""),
-        "force": force,
-        "error": None,
-        "action": None,
-    }
     try:
         _refuse_if_configured(settings, force=force, again="?force=1")
         credentials.refuse_if_written(settings.setup_output_dir)
+        public_url = _configured_public_url(settings)
+        _configured_setup_token(settings)
     except SetupError as error:
         return error_page(error)
+    return page(
+        "setup.html",
+        **_values(settings, public_url, force=force, organization=query.get("organization", "")),
+    )
+
+
+@router.post("/setup", response_class=HTMLResponse)
+async def start_registration(request: Request) -> HTMLResponse:
+    """The operator signed in: the manifest form, holding a fresh one-time state."""
+    shared = resources(request)
+    settings = shared.settings
     try:
-        public_url = normalise_public_url(values["public_url"])
+        form = await _read_form(request)
+        force = form.get("force", "") == "1"
+        _refuse_if_configured(settings, force=force, again="?force=1")
+        credentials.refuse_if_written(settings.setup_output_dir)
+        public_url = _configured_public_url(settings)
+        _check_setup_token(settings, form.get("setup_token", ""))
+    except SetupError as error:
+        return error_page(error)
+    values = _values(settings, public_url, force=force, organization=form.get("organization", ""))
+    try:
         organization = normalise_organization(values["organization"])
     except SetupError as error:
         # The same page, so the operator can correct the field.
@@ -88,6 +106,81 @@ async def setup_page(request: Request) -> HTMLResponse:
         warnings=_warnings(public_url),
     )
     return page("setup.html", **values)
+
+
+def _values(
+    settings: Settings, public_url: str, *, force: bool, organization: str
+) -> dict[str, Any]:
+    return {
+        "title": TITLE,
+        "configured_app_id": settings.github_app_id,
+        "github_web": github_web_url(settings.github_api_url),
+        "output_dir": settings.setup_output_dir,
+        "public_url": public_url,
+        "organization": organization,
+        "force": force,
+        "error": None,
+        "action": None,
+    }
+
+
+def _configured_public_url(settings: Settings) -> str:
+    if not settings.public_url:
+        raise SetupError(
+            503,
+            "The public URL is not configured",
+            "Set SENTINEL_PUBLIC_URL to the address GitHub and your browser reach this "
+            "Sentinel at (for example https://sentinel.example.org) and restart it. The "
+            "manifest's webhook and return URLs are built from it, never from the link that "
+            "opened this page.",
+        )
+    try:
+        return normalise_public_url(settings.public_url)
+    except SetupError as error:
+        raise SetupError(503, "SENTINEL_PUBLIC_URL is not valid", error.detail) from None
+
+
+def _configured_setup_token(settings: Settings) -> bytes:
+    if settings.setup_token is None or not settings.setup_token.get_secret_value():
+        raise SetupError(
+            503,
+            "The setup token is not configured",
+            "Set SENTINEL_SETUP_TOKEN to a long random value (for example the output of "
+            "`openssl rand -hex 32`) and restart Sentinel: this page asks for it, so only its "
+            "operator can register an App.",
+        )
+    return settings.setup_token.get_secret_value().encode()
+
+
+def _check_setup_token(settings: Settings, presented: str) -> None:
+    expected = _configured_setup_token(settings)
+    if not presented or not hmac.compare_digest(presented.encode(), expected):
+        log.warning("setup.wrong_token")
+        raise SetupError(
+            403,
+            "Wrong setup token",
+            "The setup token does not match SENTINEL_SETUP_TOKEN. Nothing was started.",
+            ("Try again", "/setup"),
+        )
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The sign-in form, read within a small cap (the page has three fields)."""
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise SetupError(
+            415, "Not a form", "Post the setup page's form.", ("Start again", "/setup")
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise SetupError(413, "Form too large", "Post the setup page's form.")
+    try:
+        fields = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=10)
+    except (UnicodeDecodeError, ValueError):
+        raise SetupError(400, "Unreadable form", "Post the setup page's form.") from None
+    return {name: values[0] for name, values in fields.items()}
 
 
 @router.get("/setup/github/callback", response_class=HTMLResponse)

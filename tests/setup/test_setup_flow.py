@@ -18,6 +18,8 @@ import pytest
 from githubkit import AppAuthStrategy, GitHub
 from githubkit.cache import MemCacheStrategy
 
+from pydantic import SecretStr
+
 from app.config import Settings
 from app.github.client import app_private_key
 from app.main import create_app
@@ -47,7 +49,8 @@ class _FormParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "form" and values.get("method") == "post":
+        # The sign-in form posts back to Sentinel; the other one goes to GitHub.
+        if tag == "form" and values.get("method") == "post" and values.get("action"):
             self.action = values.get("action")
         if tag == "input" and values.get("name") == "manifest":
             self.manifest = values.get("value")
@@ -73,16 +76,31 @@ def output_dir(tmp_path: Path) -> Path:
     return tmp_path / "github-app"
 
 
+SETUP_TOKEN = "operator-secret-" + "7" * 32
+
+
 @pytest.fixture
-def setup_settings(settings: Settings, github: GitHubState, output_dir: Path) -> Settings:
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def setup_settings(
+    settings: Settings, github: GitHubState, output_dir: Path, port: int
+) -> Settings:
     return settings.model_copy(
-        update={"github_api_url": github.base_url, "setup_output_dir": output_dir}
+        update={
+            "github_api_url": github.base_url,
+            "setup_output_dir": output_dir,
+            "public_url": f"http://127.0.0.1:{port}",
+            "setup_token": SecretStr(SETUP_TOKEN),
+        }
     )
 
 
 @pytest.fixture
-async def sentinel(setup_settings: Settings) -> AsyncIterator[str]:
-    async with serve(create_app(setup_settings)) as url:
+async def sentinel(setup_settings: Settings, port: int) -> AsyncIterator[str]:
+    async with serve(create_app(setup_settings), port=port) as url:
         yield url
 
 
@@ -93,8 +111,18 @@ async def browser() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def open_setup(browser: httpx.AsyncClient, sentinel: str, **query: str) -> Form:
+async def sign_in(
+    browser: httpx.AsyncClient, sentinel: str, token: str = SETUP_TOKEN, **fields: str
+) -> httpx.Response:
+    """Open the setup page and post its sign-in form, as the operator does."""
+    query = {"force": fields["force"]} if "force" in fields else {}
     page = await browser.get(f"{sentinel}/setup", params=query)
+    assert page.status_code == 200, page.text
+    return await browser.post(f"{sentinel}/setup", data={"setup_token": token, **fields})
+
+
+async def open_setup(browser: httpx.AsyncClient, sentinel: str, **fields: str) -> Form:
+    page = await sign_in(browser, sentinel, **fields)
     assert page.status_code == 200, page.text
     return parse_form(page.text)
 
@@ -125,7 +153,7 @@ def _with_state(callback: str, state: str) -> str:
 async def test_setup_page_posts_the_manifest_with_the_public_url(
     browser: httpx.AsyncClient, sentinel: str, github: GitHubState
 ) -> None:
-    page = await browser.get(f"{sentinel}/setup")
+    page = await sign_in(browser, sentinel)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "no-store"
@@ -139,13 +167,67 @@ async def test_setup_page_posts_the_manifest_with_the_public_url(
     assert form.manifest["redirect_url"] == f"{sentinel}/setup/github/callback"
     assert "sentinel.example.com" not in json.dumps(form.manifest)
 
-    other = await open_setup(
-        browser, sentinel, public_url="https://sentinel.acme.test/", organization="acme"
-    )
+    other = await open_setup(browser, sentinel, organization="acme")
     assert other.action.startswith(f"{github.base_url}/organizations/acme/settings/apps/new?")
     assert other.state != form.state
-    assert other.manifest["hook_attributes"]["url"] == "https://sentinel.acme.test/webhooks/github"
-    assert other.manifest["redirect_url"] == "https://sentinel.acme.test/setup/github/callback"
+    assert other.manifest["redirect_url"] == f"{sentinel}/setup/github/callback"
+
+
+async def test_a_crafted_link_cannot_send_the_code_to_another_host(
+    browser: httpx.AsyncClient, sentinel: str
+) -> None:
+    """The manifest's URLs come from SENTINEL_PUBLIC_URL, whatever the link or form says."""
+    evil = "https://sentinel.attacker.test"
+    page = await browser.get(f"{sentinel}/setup", params={"public_url": evil})
+    assert page.status_code == 200
+    assert "attacker" not in page.text
+    posted = await browser.post(
+        f"{sentinel}/setup?public_url={evil}",
+        data={"setup_token": SETUP_TOKEN, "public_url": evil},
+    )
+    form = parse_form(posted.text)
+    assert form.manifest["redirect_url"] == f"{sentinel}/setup/github/callback"
+    assert form.manifest["hook_attributes"]["url"] == f"{sentinel}/webhooks/github"
+    assert "attacker" not in posted.text
+
+
+async def test_only_the_operator_can_start_a_registration(
+    browser: httpx.AsyncClient, sentinel: str, github: GitHubState
+) -> None:
+    page = await browser.get(f"{sentinel}/setup")
+    assert 'type="password"' in page.text
+    assert "settings/apps/new" not in page.text  # no form to GitHub before signing in
+    for wrong in ("", "operator-secret-", SETUP_TOKEN + "x"):
+        refused = await sign_in(browser, sentinel, token=wrong)
+        assert refused.status_code == 403, wrong
+        assert "Wrong setup token" in refused.text
+        assert "settings/apps/new" not in refused.text
+    not_a_form = await browser.post(f"{sentinel}/setup", json={"setup_token": SETUP_TOKEN})
+    assert not_a_form.status_code == 415
+    huge = await browser.post(
+        f"{sentinel}/setup", data={"setup_token": SETUP_TOKEN, "organization": "a" * 10_000}
+    )
+    assert huge.status_code == 413
+    accepted = await sign_in(browser, sentinel)
+    assert accepted.status_code == 200
+    assert SETUP_TOKEN not in accepted.text
+
+
+@pytest.mark.parametrize(
+    ("missing", "says"),
+    [("public_url", "SENTINEL_PUBLIC_URL"), ("setup_token", "SENTINEL_SETUP_TOKEN")],
+)
+async def test_without_its_configuration_the_page_says_what_to_set(
+    browser: httpx.AsyncClient, setup_settings: Settings, missing: str, says: str
+) -> None:
+    unconfigured = setup_settings.model_copy(update={missing: None})
+    async with serve(create_app(unconfigured)) as sentinel:
+        page = await browser.get(f"{sentinel}/setup")
+        posted = await browser.post(f"{sentinel}/setup", data={"setup_token": SETUP_TOKEN})
+    for response in (page, posted):
+        assert response.status_code == 503
+        assert says in response.text
+        assert "settings/apps/new" not in response.text
 
 
 async def test_the_flow_writes_private_credentials_that_work(
@@ -296,10 +378,14 @@ async def test_an_unreachable_github_is_a_502(
 
 
 async def test_a_configured_app_is_not_replaced_unless_asked(
-    browser: httpx.AsyncClient, setup_settings: Settings, github: GitHubState, output_dir: Path
+    browser: httpx.AsyncClient,
+    setup_settings: Settings,
+    github: GitHubState,
+    output_dir: Path,
+    port: int,
 ) -> None:
     configured = setup_settings.model_copy(update={"github_app_id": 99})
-    async with serve(create_app(configured)) as sentinel:
+    async with serve(create_app(configured), port=port) as sentinel:
         refused = await browser.get(f"{sentinel}/setup")
         assert refused.status_code == 409
         assert "An App is already configured" in refused.text
@@ -315,10 +401,17 @@ async def test_what_the_operator_typed_is_escaped(
     browser: httpx.AsyncClient, sentinel: str
 ) -> None:
     attack = '"><script>alert(1)</script>'
-    page = await browser.get(f"{sentinel}/setup", params={"organization": attack})
+    page = await sign_in(browser, sentinel, organization=attack)
     assert page.status_code == 400
     assert "<script>" not in page.text
     assert "&#34;&gt;&lt;script&gt;" in page.text
-    page = await browser.get(f"{sentinel}/setup", params={"public_url": "javascript:alert(1)"})
-    assert page.status_code == 400
+
+
+async def test_a_public_url_that_is_not_http_is_refused(
+    browser: httpx.AsyncClient, setup_settings: Settings
+) -> None:
+    misconfigured = setup_settings.model_copy(update={"public_url": "javascript:alert(1)"})
+    async with serve(create_app(misconfigured)) as sentinel:
+        page = await browser.get(f"{sentinel}/setup")
+    assert page.status_code == 503
     assert "must be an http(s) address" in page.text

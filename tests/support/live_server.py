@@ -13,9 +13,9 @@ from tests.support.redis_server import free_port
 
 
 @asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Serve `app` until the block ends; yields its base URL."""
-    port = free_port()
+async def serve(app: FastAPI, *, port: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` until the block ends (on `port`, or a free one); yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
