@@ -17,7 +17,6 @@ import httpx
 import pytest
 from githubkit import AppAuthStrategy, GitHub
 from githubkit.cache import MemCacheStrategy
-
 from pydantic import SecretStr
 
 from app.config import Settings
