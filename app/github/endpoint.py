@@ -1,6 +1,7 @@
 """`POST /webhooks/github`: verify, record, acknowledge. Processing happens in the worker.
 
-Order matters: the signature is checked on the raw bytes before anything is parsed, and the
+Order matters: the signature is checked on the raw bytes as they stream in, before anything
+is parsed (webhook_body.py says what an unauthenticated sender can cost), and the
 delivery is committed to the inbox before GitHub hears 2xx, so an acknowledged delivery is
 never lost. Bad input gets a 4xx and writes nothing.
 """
@@ -15,7 +16,7 @@ from fastapi.responses import JSONResponse
 from app.config import ConfigError
 from app.errors import error_response
 from app.github.inbox import record_delivery
-from app.github.signature import signature_is_valid
+from app.github.webhook_body import BodyRefused, read_signed_body
 from app.metrics import WEBHOOK_DELIVERIES
 from app.queue import PendingJob, enqueue
 from app.resources import resources
@@ -24,27 +25,7 @@ log = structlog.get_logger(__name__)
 
 router = APIRouter()
 
-# GitHub caps payloads at 25 MB; anything larger is not from GitHub.
-MAX_BODY_BYTES = 25 * 1024 * 1024
 MAX_HEADER_LENGTH = 200
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _rejected(status: int, code: str, message: str) -> JSONResponse:
@@ -61,7 +42,9 @@ def _rejected(status: int, code: str, message: str) -> JSONResponse:
         200: {"description": "Already processed: acknowledged, not processed again"},
         400: {"description": "Not a JSON object, or a required header is missing"},
         401: {"description": "Missing or wrong X-Hub-Signature-256"},
+        408: {"description": "The body did not arrive within 30 seconds"},
         413: {"description": "Larger than GitHub's 25 MB limit"},
+        503: {"description": "Too many large deliveries at once; redelivered later"},
     },
 )
 async def receive_github_webhook(request: Request) -> JSONResponse:
@@ -72,14 +55,9 @@ async def receive_github_webhook(request: Request) -> JSONResponse:
         log.error("webhook.unconfigured", error=str(error))
         return _rejected(503, "unconfigured", str(error))
     try:
-        body = await _read_body(request)
-    except BodyTooLarge:
-        return _rejected(413, "payload_too_large", "the body exceeds GitHub's 25 MB limit")
-
-    if not signature_is_valid(secret, body, request.headers.get("x-hub-signature-256")):
-        return _rejected(
-            401, "invalid_signature", "missing or wrong X-Hub-Signature-256 (sha256=...)"
-        )
+        body = await read_signed_body(request, secret)
+    except BodyRefused as refused:
+        return _rejected(refused.status, refused.code, refused.message)
 
     event = request.headers.get("x-github-event", "").strip()
     guid = request.headers.get("x-github-delivery", "").strip()

@@ -218,3 +218,95 @@ async def test_unconfigured_secret_is_a_clear_503(settings: object) -> None:
         response = await c.post("/webhooks/github", content=b"{}")
     assert response.status_code == 503
     assert "SENTINEL_GITHUB_WEBHOOK_SECRET" in response.json()["error"]["message"]
+
+
+# -- what an unauthenticated sender can cost (app/github/webhook_body.py) -------------------
+
+
+class RawSender:
+    """A sender that controls every byte on the wire: headers, then as much body as it likes."""
+
+    def __init__(self, api_url: str) -> None:
+        parts = httpx.URL(api_url)
+        self.host, self.port = parts.host, parts.port
+
+    async def start(
+        self, length: int, signature: str | None, first_bytes: bytes
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        lines = [
+            "POST /webhooks/github HTTP/1.1",
+            f"Host: {self.host}",
+            "Content-Type: application/json",
+            f"Content-Length: {length}",
+            "X-GitHub-Event: ping",
+            "X-GitHub-Delivery: raw-sender",
+        ]
+        if signature is not None:
+            lines.append(f"X-Hub-Signature-256: {signature}")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + first_bytes)
+        await writer.drain()
+        return reader, writer
+
+    @staticmethod
+    async def status(reader: asyncio.StreamReader, within: float) -> int:
+        line = await asyncio.wait_for(reader.readline(), within)
+        return int(line.split()[1])
+
+
+FORGED = "sha256=" + "ab" * 32
+
+
+async def test_an_unsigned_body_is_refused_before_it_is_read(hook: Hook, api_url: str) -> None:
+    sender = RawSender(api_url)
+    # 20 MB announced, 1 KB sent: the answer comes without waiting for the rest.
+    reader, writer = await sender.start(20_000_000, None, b"{" + b" " * 1023)
+    try:
+        assert await sender.status(reader, within=5) == 401
+    finally:
+        writer.close()
+    await _no_rows(hook)
+
+
+async def test_large_unverified_bodies_are_read_a_few_at_a_time(
+    hook: Hook, world: GitHubWorld, api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.github import webhook_body
+
+    monkeypatch.setattr(webhook_body, "LARGE_BODY_WAIT_SECONDS", 0.5)
+    sender = RawSender(api_url)
+    past_the_small_cap = b"{" + b" " * (webhook_body.SMALL_BODY_BYTES + 10)
+    stalled = [
+        await sender.start(5_000_000, FORGED, past_the_small_cap)
+        for _ in range(webhook_body.LARGE_BODIES_AT_ONCE)
+    ]
+    await asyncio.sleep(0.5)  # each holds a slot, its body half sent
+    reader, writer = await sender.start(5_000_000, FORGED, past_the_small_cap)
+    try:
+        assert await sender.status(reader, within=5) == 503
+    finally:
+        writer.close()
+    # A small delivery needs no slot: GitHub's usual traffic goes on.
+    assert (await hook.send("pull_request", world.pull_request("opened"))).status_code == 202
+
+    for _, stalled_writer in stalled:
+        stalled_writer.close()
+    await asyncio.sleep(0.5)  # the server sees them go and frees their slots
+    payload = world.pull_request("opened")
+    payload["pull_request"]["body"] = "z" * (3 * 1024 * 1024)
+    assert (await hook.send("pull_request", payload, guid="large-1")).status_code == 202
+
+
+async def test_a_sender_too_slow_to_finish_its_body_is_cut_off(
+    hook: Hook, api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.github import webhook_body
+
+    monkeypatch.setattr(webhook_body, "BODY_DEADLINE_SECONDS", 1.0)
+    sender = RawSender(api_url)
+    reader, writer = await sender.start(10_000, FORGED, b"{")
+    try:
+        assert await sender.status(reader, within=5) == 408
+    finally:
+        writer.close()
+    await _no_rows(hook)
