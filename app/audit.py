@@ -19,6 +19,7 @@ class Actor:
 
 
 OPERATOR_CLI = Actor(type="system", id="cli")
+BILLING_OPERATOR = Actor(type="system", id="billing")
 
 
 class AuditRepository(WorkspaceRepository[AuditEvent]):

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # The operator's secret the setup page asks for before it starts a registration.
     setup_token: SecretStr | None = None
+    # Billing's token: the only credential that changes a workspace's plan. Workspace
+    # tokens, an owner's included, cannot (PUT /v1/workspaces/{workspace}/plan).
+    billing_operator_token: SecretStr | None = None
 
     encryption_keys: Annotated[SecretStr | None, NoDecode] = None
     allow_private_provider_urls: bool = False

@@ -56,6 +56,8 @@ class SystemContext(StrEnum):
     RUN_LOOKUP = "run-lookup"
     # Operator CLI commands that name a workspace by slug (e.g. `sentinel token create`).
     OPERATOR_CLI = "operator-cli"
+    # Billing's operator token names a workspace to change its plan.
+    BILLING_OPERATOR = "billing-operator"
 
 
 def create_engine(

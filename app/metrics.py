@@ -31,6 +31,32 @@ WEBHOOK_DELIVERIES = Counter(
 )
 
 
+# Labels come only from these sets: anyone can send any method to any path, and each new
+# label value is a time series kept for the life of the process.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+def route_label(scope: Scope) -> str:
+    """The matched route's whole template (`/v1/workspaces/{workspace}/runs/{run_id}`), never
+    the raw path. FastAPI keeps included routers nested, so `scope["route"]` holds only the
+    innermost part (`/runs/{run_id}`); the whole template is on the route context FastAPI
+    leaves in the scope (pinned version; tests/test_api_health.py notices if it moves)."""
+    fastapi_scope = scope.get("fastapi")
+    context = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    )
+    path = getattr(getattr(context, "starlette_route", None), "path_format", None) or getattr(
+        context, "path_format", None
+    )
+    if not isinstance(path, str) or not path:
+        path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else "unmatched"
+
+
 class MetricsMiddleware:
     """Request counts and latency by route template (ids in paths would explode the label
     set). Plain ASGI rather than BaseHTTPMiddleware: no extra task per request."""
@@ -54,8 +80,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            method = scope["method"]
+            route = route_label(scope)
+            method = method_label(scope["method"])
             HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
 

@@ -71,6 +71,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         server.stop()
 
 
+BILLING_OPERATOR_TOKEN = "test-billing-operator-" + "5" * 40
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str, encryption_keys: str, redis_server: RedisServer) -> Settings:
     return Settings(
@@ -81,6 +84,7 @@ def settings(database_url: str, encryption_keys: str, redis_server: RedisServer)
         redis_url=redis_server.url,
         encryption_keys=encryption_keys,
         github_webhook_secret="test-webhook-secret",
+        billing_operator_token=BILLING_OPERATOR_TOKEN,
         allow_private_provider_urls=True,
     )
 

@@ -49,3 +49,21 @@ async def test_unknown_route_is_a_json_error(settings: Settings) -> None:
         response = await client.get("/v1/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"error": {"code": "not_found", "message": "Not Found"}}
+
+
+async def test_metrics_label_only_known_methods_and_routes(settings: Settings) -> None:
+    """Anyone can send any method to any path: neither becomes a new time series."""
+    async with serve(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as client:
+        # Methods the HTTP server accepts (it refuses made-up ones itself) but Sentinel has
+        # no use for.
+        for index, method in enumerate(["PROPFIND", "MKCOL", "LOCK", "PURGE", "COPY", "MOVE"]):
+            await client.request(method, f"/probe-{index}/x")
+            await client.request(method, "/healthz")
+            await client.get(f"/probe-{index}")
+            await client.get(f"/v1/workspaces/acme-{index}/runs/{index}")
+        metrics = (await client.get("/metrics")).text
+    http_lines = [line for line in metrics.splitlines() if line.startswith("sentinel_http_")]
+    assert not [line for line in http_lines if "PROPFIND" in line or "PURGE" in line]
+    assert not [line for line in http_lines if "probe-" in line or "acme-" in line]
+    assert 'method="other",route="unmatched"' in metrics
+    assert 'route="/v1/workspaces/{workspace}/runs/{run_id}"' in metrics

@@ -91,7 +91,7 @@ class Case:
 W = "/v1/workspaces/{ws}"
 CASES = [
     Case("GET", W, ANY),
-    Case("PUT", W + "/plan", OWNERS, body={"plan": "team"}),
+    # PUT /plan takes billing's operator token, never a workspace's (test_workspace_runs.py).
     Case("GET", W + "/repositories", ANY),
     Case("PATCH", W + "/repositories/{repo}", MANAGERS, body={"is_enabled": False},
          foreign_id=True),

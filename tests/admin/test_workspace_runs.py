@@ -12,6 +12,7 @@ from app.models import Annotation, Finding, UsageRecord
 from app.models.identity import Role
 from tests.admin.conftest import World
 from tests.admin.helpers import add_repository, add_run
+from tests.conftest import BILLING_OPERATOR_TOKEN
 from tests.support.factories import github_provider_id
 
 WS = "/v1/workspaces/acme"
@@ -51,9 +52,13 @@ async def test_workspace_shows_plan_and_usage_this_period(
     assert by_id.json()["id"] == body["id"]
 
 
-async def test_plan_change_by_an_owner_is_audited(world: World, client: httpx.AsyncClient) -> None:
-    owner = world.headers(Role.OWNER)
-    response = await client.put(f"{WS}/plan", json={"plan": "enterprise"}, headers=owner)
+BILLING = {"Authorization": f"Bearer {BILLING_OPERATOR_TOKEN}"}
+
+
+async def test_billing_changes_the_plan_with_its_operator_token_and_it_is_audited(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    response = await client.put(f"{WS}/plan", json={"plan": "enterprise"}, headers=BILLING)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["plan"]["name"] == "enterprise"
@@ -65,17 +70,44 @@ async def test_plan_change_by_an_owner_is_audited(world: World, client: httpx.As
     )
     assert [row["status"] for row in subscriptions] == ["ended", "active"]
     assert subscriptions[0]["ends_at"] is not None
-    # The same plan again: nothing changes, nothing is recorded.
-    await client.put(f"{WS}/plan", json={"plan": "enterprise"}, headers=owner)
+    # The same plan again (by id this time): nothing changes, nothing is recorded.
+    by_id = f"/v1/workspaces/{world.acme.workspace_id}/plan"
+    assert (await client.put(by_id, json={"plan": "enterprise"}, headers=BILLING)).is_success
     events = await world.rows(
-        "SELECT actor_type, metadata FROM audit_events WHERE action = 'subscription.plan_changed'"
+        "SELECT actor_type, actor_id, metadata FROM audit_events "
+        "WHERE action = 'subscription.plan_changed'"
     )
     change = {"before": {"plan": "free"}, "after": {"plan": "enterprise"}}
-    assert events == [{"actor_type": "token", "metadata": change}]
-    response = await client.put(f"{WS}/plan", json={"plan": "platinum"}, headers=owner)
+    assert events == [{"actor_type": "system", "actor_id": "billing", "metadata": change}]
+    response = await client.put(f"{WS}/plan", json={"plan": "platinum"}, headers=BILLING)
     assert response.status_code == 422
     assert response.json()["error"]["message"].startswith("plan:")
     assert "enterprise, free, team" in response.json()["error"]["message"]
+    missing = await client.put("/v1/workspaces/nope/plan", json={"plan": "team"}, headers=BILLING)
+    assert missing.status_code == 404
+
+
+async def test_no_workspace_token_changes_the_plan_not_even_an_owners(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    for role in Role:
+        response = await client.put(
+            f"{WS}/plan", json={"plan": "enterprise"}, headers=world.headers(role)
+        )
+        assert response.status_code == 403, (role, response.text)
+        assert "billing" in response.json()["error"]["message"]
+    for headers in ({}, {"Authorization": "Bearer " + BILLING_OPERATOR_TOKEN[:-1] + "x"}):
+        response = await client.put(f"{WS}/plan", json={"plan": "enterprise"}, headers=headers)
+        assert response.status_code == 401
+    subscriptions = await world.rows(
+        "SELECT p.name FROM subscriptions s JOIN plans p ON p.id = s.plan_id "
+        "WHERE s.workspace_id = :ws",
+        ws=world.acme.workspace_id,
+    )
+    assert subscriptions == [{"name": "free"}]
+    assert not await world.rows(
+        "SELECT 1 FROM audit_events WHERE action = 'subscription.plan_changed'"
+    )
 
 
 async def test_runs_filtered_and_paged_newest_first(

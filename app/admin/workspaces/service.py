@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin.deps import WorkspaceContext
 from app.admin.workspaces.repository import (
     EnabledRepositories,
     SubscriptionRepository,
@@ -21,9 +22,9 @@ from app.admin.workspaces.schemas import (
     SubscriptionOut,
     WorkspaceOut,
 )
-from app.audit import record_audit_event
+from app.audit import Actor, record_audit_event
 from app.errors import ApiError
-from app.models import Plan, Subscription
+from app.models import Plan, Subscription, Workspace
 from app.usage.queries import quantity_total
 
 
@@ -58,15 +59,14 @@ def _plan_out(plan: Plan) -> PlanOut:
     )
 
 
-async def describe_workspace(context: WorkspaceContext) -> WorkspaceOut:
-    session, workspace_id = context.session, context.workspace_id
+async def describe_workspace(session: AsyncSession, workspace: Workspace) -> WorkspaceOut:
+    workspace_id = workspace.id
     subscription = await SubscriptionRepository(session, workspace_id).live()
     plan = await session.get(Plan, subscription.plan_id) if subscription is not None else None
     period = current_period(datetime.now(UTC))
     reviews = await quantity_total(session, workspace_id, "review", period.start, period.end)
     repositories = await EnabledRepositories(session, workspace_id).count()
     limits = plan.limits if plan is not None else {}
-    workspace = context.workspace
     return WorkspaceOut(
         id=workspace.id,
         slug=workspace.slug,
@@ -91,12 +91,13 @@ async def describe_workspace(context: WorkspaceContext) -> WorkspaceOut:
     )
 
 
-async def change_plan(context: WorkspaceContext, plan_name: str) -> None:
+async def change_plan(
+    session: AsyncSession, workspace_id: uuid.UUID, actor: Actor, plan_name: str
+) -> None:
     """End the live subscription and start one on `plan_name` (no payment provider yet).
 
     Changing to the plan already held changes nothing and records nothing.
     """
-    session, workspace_id = context.session, context.workspace_id
     plan = (
         await session.execute(select(Plan).where(Plan.name == plan_name.lower()))
     ).scalar_one_or_none()
@@ -126,7 +127,7 @@ async def change_plan(context: WorkspaceContext, plan_name: str) -> None:
     await record_audit_event(
         session,
         workspace_id,
-        actor=context.actor,
+        actor=actor,
         action="subscription.plan_changed",
         resource_type="subscription",
         resource_id=str(new.id),
