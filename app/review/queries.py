@@ -53,7 +53,12 @@ WHERE workspace_id = %(workspace)s AND id = %(run)s AND status IN ('queued', 'ru
 RETURNING id
 """
 
-# The policy layers and, when the plan limits reviews, the reviews used this month: one
+# Claims of one workspace take turns (until their transaction ends): each counts the runs
+# the others marked running, so concurrent runs cannot all fit in the last review left.
+_QUOTA_LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"
+
+# The policy layers and, when the plan limits reviews, the reviews used this month (those
+# recorded, and those under way in other runs, which record theirs when they finish): one
 # round trip.
 _POLICY_SOURCES = """
 SELECT plan.name, plan.limits, policy.name, policy.version, policy.config, setting.settings,
@@ -61,6 +66,15 @@ SELECT plan.name, plan.limits, policy.name, policy.version, policy.config, setti
         SELECT count(*) FROM usage_records u
         WHERE u.workspace_id = %(workspace)s AND u.type = 'review'
           AND u.created_at >= %(month_start)s
+    ) + (
+        SELECT count(*) FROM runs other
+        WHERE other.workspace_id = %(workspace)s AND other.status = 'running'
+          AND other.id <> %(run)s AND other.started_at >= %(month_start)s
+          AND NOT EXISTS (
+            SELECT 1 FROM usage_records u
+            WHERE u.workspace_id = other.workspace_id AND u.run_id = other.id
+              AND u.type = 'review'
+          )
     ) END
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
@@ -199,7 +213,10 @@ async def claim(
         if row[width(Run)] is None or row[width(Run) + width(Repository)] is None:
             raise LookupError(f"run {run_id} lost its repository or installation")
         first_execution = run.started_at is None
-        marked = await connection.execute(_MARK_RUNNING, ids) if mark_running else None
+        marked = None
+        if mark_running:
+            await connection.execute(_QUOTA_LOCK, {"key": quota_lock_key(workspace_id)})
+            marked = await connection.execute(_MARK_RUNNING, ids)
         inputs = await _ReviewInputs.send(connection, run, first_execution)
     if marked is not None and await marked.fetchone() is None:
         return "finished"
@@ -235,6 +252,7 @@ class _ReviewInputs:
                 "policy": DEFAULT_POLICY_NAME,
                 "granting": list(_GRANTING),
                 "month_start": month_start,
+                "run": run.id,
             },
         )
         keys = await connection.execute(_KEYS, {"workspace": workspace})
@@ -386,6 +404,12 @@ async def finish(
         await cursor.execute(
             _COMPLETE, {"workspace": workspace, "run": run.id, "metrics": Jsonb(metrics)}
         )
+
+
+def quota_lock_key(workspace_id: uuid.UUID) -> int:
+    """The advisory lock of one workspace's review quota (its own namespace by hashing)."""
+    digest = hashlib.blake2b(f"sentinel:quota:{workspace_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def summary_lock_key(repository_id: uuid.UUID, pull_request_number: int) -> int:
