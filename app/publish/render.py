@@ -14,7 +14,7 @@ from app.publish.sanitize import (
     has_invisible,
     plain_text,
     sanitize_markdown,
-    truncate,
+    truncate_utf8,
 )
 from reviewers.findings import Finding
 
@@ -150,7 +150,7 @@ def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
 
 def failure_output(reason: str, *, allowed_host: str) -> tuple[str, str]:
     """(title, summary) of the check run of a run that failed: what went wrong, what to do."""
-    return "Sentinel could not review this commit", truncate(
+    return "Sentinel could not review this commit", truncate_utf8(
         sanitize_markdown(reason, allowed_host=allowed_host), CHECK_OUTPUT_LIMIT
     )
 
@@ -159,7 +159,7 @@ def check_output(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
     """(title, summary) of the check run of a completed review."""
     title = f"{_counts(placed)}"
     summary = summary_body(facts, placed, allowed_host=allowed_host)
-    return title, truncate(summary.replace(SUMMARY_MARKER, ""), CHECK_OUTPUT_LIMIT)
+    return title, truncate_utf8(summary.replace(SUMMARY_MARKER, ""), CHECK_OUTPUT_LIMIT)
 
 
 def annotation_level(severity: str) -> str:

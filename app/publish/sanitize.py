@@ -84,9 +84,20 @@ def plain_text(text: str, *, allowed_host: str, limit: int) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters (GitHub's limit on comment bodies counts characters)."""
     if len(text) <= limit:
         return text
     return text[: limit - len(TRUNCATION_NOTE)] + TRUNCATION_NOTE
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """At most `limit` bytes of UTF-8, cut between characters. A check run's summary and
+    text are limited in bytes (65,535): 30,000 characters of CJK or emoji are over it."""
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return text
+    room = limit - len(TRUNCATION_NOTE.encode())
+    return encoded[:room].decode(errors="ignore") + TRUNCATION_NOTE
 
 
 def assert_no_secrets(body: str, secrets: list[str]) -> None:

@@ -92,6 +92,7 @@ def verify_app_jwt(state: GitHubState, token: str) -> None:
         raise AuthError(401, JWT_NOT_DECODED) from error
     if not isinstance(claims, dict) or str(claims.get("iss")) != str(state.app_id):
         raise AuthError(401, JWT_NOT_DECODED)
+    state.app_jwt_claims.append(dict(claims))  # what the App sent, for tests to inspect
     iat, exp = claims.get("iat"), claims.get("exp")
     if not isinstance(iat, int | float) or isinstance(iat, bool):
         raise AuthError(401, JWT_IAT_INVALID)

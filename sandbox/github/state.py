@@ -65,6 +65,8 @@ class GitHubState(HistoryMixin, LimitsMixin, HoldsMixin):
         owner_login: str = "sentinel-dev",
     ) -> None:
         self.app_id = app_id
+        # The claims of every App JWT presented (verified or not), oldest first.
+        self.app_jwt_claims: list[dict[str, Any]] = []
         self.slug = slug
         self.name = name
         self.owner_login = owner_login

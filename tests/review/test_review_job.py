@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -340,3 +341,19 @@ async def test_a_delivery_starts_its_review_without_waiting_for_a_poll(world: Wo
         await asyncio.gather(running, return_exceptions=True)
         await worker.close()
     assert len(world.reviews()) == 1
+
+
+async def test_the_app_jwt_has_githubs_documented_claims(world: World) -> None:
+    """`iat` 60 s in the past (clock drift), `exp` at most 10 minutes after it, `iss` the App."""
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    before = time.time()
+    assert await world.review(run["id"]) == "completed"
+    claims = world.github.app_jwt_claims
+    assert claims, "the installation token was minted with an App JWT"
+    for claim in claims:
+        assert str(claim["iss"]) == str(world.github.app_id)
+        assert isinstance(claim["iat"], int) and isinstance(claim["exp"], int)
+        assert claim["iat"] <= before - 59
+        assert claim["exp"] - claim["iat"] <= 600
+        assert claim["exp"] > time.time() + 60  # not about to expire when sent
