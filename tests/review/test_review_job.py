@@ -353,7 +353,8 @@ async def test_the_app_jwt_has_githubs_documented_claims(world: World) -> None:
     assert claims, "the installation token was minted with an App JWT"
     for claim in claims:
         assert str(claim["iss"]) == str(world.github.app_id)
-        assert isinstance(claim["iat"], int) and isinstance(claim["exp"], int)
+        assert isinstance(claim["iat"], int)
+        assert isinstance(claim["exp"], int)
         assert claim["iat"] <= before - 59
         assert claim["exp"] - claim["iat"] <= 600
         assert claim["exp"] > time.time() + 60  # not about to expire when sent
