@@ -124,7 +124,10 @@ def _from_github(error: Exception, doing: str) -> ReviewError:
                 f"GitHub refused access (403) while {doing}: check that the App is "
                 "installed on the repository with its permissions accepted"
             )
-        return PermanentError(f"GitHub rejected the request ({status}) while {doing}")
+        said = _github_says(error)
+        return PermanentError(
+            f"GitHub rejected the request ({status}) while {doing}" + (f": {said}" if said else "")
+        )
     if isinstance(error, RequestTimeout):
         return TransientError(f"GitHub did not answer in time while {doing}")
     if isinstance(error, RequestError):
@@ -133,6 +136,30 @@ def _from_github(error: Exception, doing: str) -> ReviewError:
             return _from_github(inner, doing)
         return TransientError(f"could not reach GitHub while {doing}")
     raise error
+
+
+GITHUB_MESSAGE_LIMIT = 300
+
+
+def _github_says(error: RequestFailed) -> str:
+    """GitHub's own words for a refusal (`message`, and each `errors[].message`), on one
+    line and short: they usually name the field at fault."""
+    try:
+        body = error.response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    parts = [str(body.get("message") or "")]
+    for item in body.get("errors") or []:
+        if isinstance(item, dict) and item.get("message"):
+            parts.append(str(item["message"]))
+        elif isinstance(item, str):
+            parts.append(item)
+    said = " ".join(" ".join(parts).split())
+    if len(said) > GITHUB_MESSAGE_LIMIT:
+        said = said[: GITHUB_MESSAGE_LIMIT - 1] + "…"
+    return said
 
 
 def _says_secondary_limit(error: RequestFailed) -> bool:

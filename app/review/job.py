@@ -80,6 +80,16 @@ async def _workspace_of(resources: Resources, run_id: uuid.UUID) -> uuid.UUID | 
         ).scalar_one_or_none()
 
 
+REASON_LIMIT = 1000
+
+
+def one_line_reason(reason: str) -> str:
+    """A run's reason is one line an admin can read in a list: GitHub's and providers'
+    messages come with blank lines and one line per problem."""
+    flat = " ".join(reason.split())
+    return flat if len(flat) <= REASON_LIMIT else flat[: REASON_LIMIT - 1] + "…"
+
+
 async def _transition(
     resources: Resources,
     ctx: Claimed,
@@ -89,7 +99,10 @@ async def _transition(
     metrics: dict[str, Any] | None = None,
 ) -> bool:
     """Move a pending run on; False when it had already finished (someone else ended it)."""
-    values: dict[str, Any] = {"status": status, "status_reason": reason}
+    values: dict[str, Any] = {
+        "status": status,
+        "status_reason": one_line_reason(reason) if reason is not None else None,
+    }
     if status in TERMINAL_RUN_STATUSES:
         values["completed_at"] = datetime.now(UTC)
     if status is RunStatus.RUNNING:

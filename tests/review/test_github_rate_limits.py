@@ -44,3 +44,22 @@ async def test_a_plain_permission_403_still_fails_with_what_to_do(world: World) 
     (run,) = await world.runs()
     assert "GitHub refused access (403)" in run["status_reason"]
     assert "\n" not in run["status_reason"]
+
+
+async def test_a_failed_review_says_why_in_one_line(world: World) -> None:
+    """GitHub's 422 comes with blank lines and one line per problem; the run's reason is one
+    line all the same, and keeps what GitHub said."""
+    message = (
+        "Invalid request.\n\nFor 'properties/body', nil is not a string.\n"
+        'For \'properties/event\', "MAYBE" is not a member of ["COMMENT"].'
+    )
+    world.github.fail_next(REVIEWS, 422, count=3, body={"message": message})
+    world.github.fail_next(f"/repos/{OWNER}/{NAME}/issues/{NUMBER}/comments", 422, count=3,
+                           body={"message": message})  # fmt: skip
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    await world.review(run["id"])
+    (run,) = await world.runs()
+    assert run["status"] == "failed", run
+    assert "\n" not in run["status_reason"]
+    assert "nil is not a string" in run["status_reason"]
