@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -157,9 +158,9 @@ async def world(
             await worker.close()
 
 
-@pytest.fixture
-async def no_reviews_left(world: World) -> AsyncIterator[None]:
-    """The free plan with a monthly quota of zero reviews (restored afterwards: plans are
+@asynccontextmanager
+async def free_plan_reviews(world: World, reviews_per_month: int) -> AsyncIterator[None]:
+    """The free plan with this monthly quota of reviews (restored afterwards: plans are
     reference data shared by every test)."""
     engine = world.hook.owner_engine
     async with engine.begin() as connection:
@@ -168,9 +169,10 @@ async def no_reviews_left(world: World) -> AsyncIterator[None]:
         ).scalar_one()
         await connection.execute(
             text(
-                "UPDATE plans SET limits = jsonb_set(limits, '{reviews_per_month}', '0') "
-                "WHERE name = 'free'"
-            )
+                "UPDATE plans SET limits = jsonb_set(limits, '{reviews_per_month}', "
+                "to_jsonb(CAST(:reviews AS int))) WHERE name = 'free'"
+            ),
+            {"reviews": reviews_per_month},
         )
     try:
         yield
@@ -180,3 +182,9 @@ async def no_reviews_left(world: World) -> AsyncIterator[None]:
                 text("UPDATE plans SET limits = CAST(:limits AS jsonb) WHERE name = 'free'"),
                 {"limits": json.dumps(original)},
             )
+
+
+@pytest.fixture
+async def no_reviews_left(world: World) -> AsyncIterator[None]:
+    async with free_plan_reviews(world, 0):
+        yield

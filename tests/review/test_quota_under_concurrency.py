@@ -4,40 +4,20 @@ review left, three pull requests reviewed side by side give one review and two s
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
 
 from sandbox.github import pull_request_event
-from tests.review.conftest import HEAD_TEXT, NAME, OWNER, World
+from tests.review.conftest import HEAD_TEXT, NAME, OWNER, World, free_plan_reviews
 
 NUMBERS = (7, 8, 9)
 
 
 @pytest.fixture
 async def one_review_left(world: World) -> AsyncIterator[None]:
-    """The free plan with one review a month (restored afterwards: plans are shared)."""
-    engine = world.hook.owner_engine
-    async with engine.begin() as connection:
-        original = (
-            await connection.execute(text("SELECT limits FROM plans WHERE name = 'free'"))
-        ).scalar_one()
-        await connection.execute(
-            text(
-                "UPDATE plans SET limits = jsonb_set(limits, '{reviews_per_month}', '1') "
-                "WHERE name = 'free'"
-            )
-        )
-    try:
+    async with free_plan_reviews(world, 1):
         yield
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text("UPDATE plans SET limits = CAST(:limits AS jsonb) WHERE name = 'free'"),
-                {"limits": json.dumps(original)},
-            )
 
 
 async def _open_more_pull_requests(world: World) -> None:
