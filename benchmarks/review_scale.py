@@ -29,17 +29,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the child imports nothing but what the step needs
     from benchmarks.support import Figure
 
-# The model's context window and the engine's reserved output, as the review job plans.
+# The model's context window, the engine's reserved output and the policy's default limits,
+# as the review job plans (every hunk rendered and counted while the run has room).
 CONTEXT_WINDOW = 200_000
 MAX_OUTPUT_TOKENS = 4_096
-PROMPT_OVERHEAD_TOKENS = 1_500
 MAX_CALLS = 20
+MAX_INPUT_TOKENS = 400_000
 TIMED_RUNS = 3
 
 
 def _step(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    from reviewers.budget import plan_chunks
+    from reviewers.config import ReviewConfig
     from reviewers.diff import parse_github_file
+    from reviewers.engine import PullRequestContext, plan_review
     from reviewers.filters import filter_files
 
     started = time.perf_counter()
@@ -47,12 +49,15 @@ def _step(entries: list[dict[str, Any]]) -> dict[str, Any]:
     parsed = time.perf_counter()
     kept, skipped = filter_files(files)
     filtered = time.perf_counter()
-    plan = plan_chunks(
+    plan = plan_review(
         kept,
+        config=ReviewConfig(),
+        pr=PullRequestContext(title="Scale", body="3,000 files"),
+        provider_name="anthropic",
         context_window=CONTEXT_WINDOW,
         max_output_tokens=MAX_OUTPUT_TOKENS,
-        prompt_overhead_tokens=PROMPT_OVERHEAD_TOKENS,
-        max_calls=MAX_CALLS,
+        max_model_calls=MAX_CALLS,
+        max_input_tokens=MAX_INPUT_TOKENS,
     )
     planned = time.perf_counter()
     return {
@@ -78,8 +83,10 @@ def _status_kib(field: str) -> int:
 
 def child() -> dict[str, Any]:
     # Imports reviewers.diff, .filters and .budget: loaded before measuring, as in a worker.
+    from reviewers.tokens import load_tokenizer
     from tests.reviewers.bench_scale import github_entries
 
+    load_tokenizer()  # as a worker does when it starts
     entries = github_entries()
     patch_bytes = sum(len(entry["patch"]) for entry in entries)
     gc.collect()

@@ -11,21 +11,36 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from reviewers.anchor import cap_comments
-from reviewers.budget import Chunk, estimate_tokens, plan_chunks
+from reviewers.budget import Chunk, Plan, plan_chunks, split_chunk
 from reviewers.config import ReviewConfig, Severity
 from reviewers.diff import FileDiff
 from reviewers.filters import filter_files
 from reviewers.findings import Finding
-from reviewers.output import ParsedOutput, extract_json, parse_output, repair_request
+from reviewers.output import (
+    OUTPUT_SCHEMA,
+    ParsedOutput,
+    extract_json,
+    parse_output,
+    repair_request,
+)
 from reviewers.prompts import PROMPT_VERSION
-from reviewers.providers.base import ModelProvider, ModelResponse, ProviderError
+from reviewers.providers.base import (
+    ModelProvider,
+    ModelRequest,
+    ModelResponse,
+    ProviderError,
+    ProviderErrorKind,
+)
 from reviewers.render import PullRequestContext, build_request, render_prompt
 from reviewers.static.secrets import scan as scan_secrets
+from reviewers.tokens import count_tokens, token_factor
 from reviewers.untrusted import contains_forbidden
 
 __all__ = [
@@ -41,9 +56,14 @@ __all__ = [
 # fills every key; the offline CLI may not, and there nothing is hidden by default.
 DEFAULT_MIN_SEVERITY = Severity.INFO
 DEFAULT_MIN_CONFIDENCE = 0.0
-# Slack on the rendered empty prompt: the system prompt and the PR's texts are rendered
-# exactly, but per-chunk details (path instructions, the `partial` note) vary.
-_OVERHEAD_MARGIN_TOKENS = 200
+# Slack on the rendered empty prompt: the system prompt and the PR's texts are counted
+# exactly, but the random data boundary and the `partial` note vary per call.
+_OVERHEAD_MARGIN_TOKENS = 50
+_BOUNDARY = re.compile(r"DATA-[0-9a-f]{16}")
+_COSTLIEST_BOUNDARY = "DATA-0a1b2c3d4e5f6a7b"
+# What a provider adds around a request: message framing, and the system prompt Anthropic
+# adds when tools are offered (~350 tokens by its documentation).
+_FRAMING_TOKENS = 400
 
 ChunkStatus = Literal["ok", "failed"]
 
@@ -94,7 +114,11 @@ async def review(
     max_output_tokens: int = 4096,
     forbidden: Sequence[str] = (),
     new_texts: Mapping[str, str] | None = None,
+    max_input_tokens: int | None = None,
+    input_limit_reason: str | None = None,
 ) -> ReviewResult:
+    """`max_input_tokens`: what the run's calls may send in all (None: no limit), and
+    `input_limit_reason` the words for what is left out over it (default: the run's limit)."""
     # Pure CPU work on hostile input runs in a thread: the event loop keeps serving the other
     # tenants' runs (and the job's deadline can fire) however long a crafted diff takes.
     kept, skipped = await asyncio.to_thread(filter_files, files, config.path_filters)
@@ -103,15 +127,18 @@ async def review(
     outcomes: list[ChunkOutcome] = []
     dropped_invalid = 0
     if provider is not None and kept:
-        overhead = _prompt_overhead(pr, config)
         plan = await asyncio.to_thread(
-            plan_chunks,
+            plan_review,
             kept,
+            config=config,
+            pr=pr,
+            provider_name=provider.name,
             context_window=provider.context_window,
             max_output_tokens=max_output_tokens,
-            prompt_overhead_tokens=overhead,
-            max_calls=max_model_calls,
-            path_instructions=config.path_instructions,
+            max_model_calls=max_model_calls,
+            max_input_tokens=max_input_tokens,
+            input_limit_reason=input_limit_reason,
+            new_texts=new_texts,
         )
         not_reviewed.extend(plan.not_reviewed)
         runner = _ChunkRunner(
@@ -122,6 +149,12 @@ async def review(
             forbidden=list(forbidden),
             new_texts=new_texts,
             spare_calls=max(0, max_model_calls - len(plan.chunks)),
+            input_left=(
+                max_input_tokens - plan.estimated_input_tokens
+                if max_input_tokens is not None
+                else None
+            ),
+            token_factor=token_factor(provider.name),
             limit=asyncio.Semaphore(max(1, concurrency)),
         )
         results = await _gather(runner, plan.chunks)
@@ -194,9 +227,45 @@ def _strength(finding: Finding) -> tuple[int, float]:
     return finding.severity.rank, finding.confidence
 
 
-def _prompt_overhead(pr: PullRequestContext, config: ReviewConfig) -> int:
+def request_tokens(request: ModelRequest, factor: float) -> int:
+    """What a request sends, in the provider's tokens: its texts, the output schema (a tool or
+    response format, counted as input) and the provider's own framing."""
+    texts = (request.system, request.prompt, json.dumps(request.output_schema))
+    return math.ceil(sum(map(count_tokens, texts)) * factor) + _FRAMING_TOKENS
+
+
+def plan_review(
+    files: Sequence[FileDiff],
+    *,
+    config: ReviewConfig,
+    pr: PullRequestContext,
+    provider_name: str,
+    context_window: int,
+    max_output_tokens: int,
+    max_model_calls: int,
+    max_input_tokens: int | None = None,
+    input_limit_reason: str | None = None,
+    new_texts: Mapping[str, str] | None = None,
+) -> Plan:
+    """The calls a review would make, priced in the provider's tokens, without making them."""
+    factor = token_factor(provider_name)
     system, user = render_prompt([], pr, config, partial=True)
-    return estimate_tokens(system) + estimate_tokens(user) + _OVERHEAD_MARGIN_TOKENS
+    # Each call's data boundary is random, and so is its token count: priced at the most
+    # 16 hex digits can cost (a token each), so that no call's prompt costs more.
+    system, user = (_BOUNDARY.sub(_COSTLIEST_BOUNDARY, text) for text in (system, user))
+    empty = ModelRequest(system, user, max_output_tokens, OUTPUT_SCHEMA)
+    return plan_chunks(
+        files,
+        context_window=context_window,
+        max_output_tokens=max_output_tokens,
+        prompt_overhead_tokens=request_tokens(empty, factor) + _OVERHEAD_MARGIN_TOKENS,
+        max_calls=max_model_calls,
+        path_instructions=config.path_instructions,
+        max_input_tokens=max_input_tokens,
+        input_limit_reason=input_limit_reason,
+        new_texts=new_texts,
+        token_factor=factor,
+    )
 
 
 @dataclass
@@ -211,11 +280,25 @@ class _ChunkRunner:
     # on these, so the cap holds even when several answers are malformed.
     spare_calls: int
     limit: asyncio.Semaphore
+    # Input tokens left under the run's limit once every chunk is sent (None: no limit):
+    # repairs draw on these too.
+    input_left: int | None = None
+    token_factor: float = 1.0
 
-    async def run(self, chunk: Chunk) -> tuple[ChunkOutcome, list[Finding]]:
-        paths = tuple(chunk.paths)
-        request = await asyncio.to_thread(
-            build_request,
+    async def run(self, chunk: Chunk) -> list[tuple[ChunkOutcome, list[Finding]]]:
+        """The chunk's outcome, or its parts' outcomes when the provider found it too long."""
+        request = await asyncio.to_thread(self._request, chunk)
+        try:
+            async with self.limit:
+                first = await self.provider.complete(request)
+        except ProviderError as error:
+            if error.kind is not ProviderErrorKind.TOO_LONG:
+                raise
+            return await self._in_parts(chunk, request, error)
+        return [await self._answered(chunk, request, first)]
+
+    def _request(self, chunk: Chunk) -> ModelRequest:
+        return build_request(
             chunk.files,
             self.pr,
             self.config,
@@ -224,8 +307,49 @@ class _ChunkRunner:
             new_texts=self.new_texts,
             partial=chunk.partial,
         )
-        async with self.limit:
-            first = await self.provider.complete(request)
+
+    async def _in_parts(
+        self, chunk: Chunk, request: ModelRequest, error: ProviderError
+    ) -> list[tuple[ChunkOutcome, list[Finding]]]:
+        """A chunk the provider rejected as too long (our count is below its tokenizer's):
+        sent again as two halves, each of which may be halved again, never failing more than
+        what cannot be made to fit. The rejected call counts against the run's call limit."""
+        paths = tuple(chunk.paths)
+        halves = split_chunk(chunk)
+        if halves is None:
+            reason = f"{error.message}, even this part alone"
+            return [self._failed(paths, reason, 0, 0, 1, 0)]
+        requests = await asyncio.to_thread(lambda: [self._request(half) for half in halves])
+        extra = sum(request_tokens(r, self.token_factor) for r in requests) - request_tokens(
+            request, self.token_factor
+        )
+        if self.spare_calls < len(halves):
+            reason = (
+                f"{error.message}, and the run's model-call limit left no calls to send it in parts"
+            )
+            return [self._failed(paths, reason, 0, 0, 1, 0)]
+        if self.input_left is not None and extra > self.input_left:
+            reason = (
+                f"{error.message}, and the run's input-token limit left no room to send it in parts"
+            )
+            return [self._failed(paths, reason, 0, 0, 1, 0)]
+        self.spare_calls -= len(halves)
+        if self.input_left is not None:
+            self.input_left -= max(0, extra)
+        results: list[tuple[ChunkOutcome, list[Finding]]] = []
+        for half in halves:
+            results.extend(await self.run(half))
+        first_outcome, first_findings = results[0]
+        results[0] = (
+            replace(first_outcome, model_calls=first_outcome.model_calls + 1),
+            first_findings,
+        )
+        return results
+
+    async def _answered(
+        self, chunk: Chunk, request: ModelRequest, first: ModelResponse
+    ) -> tuple[ChunkOutcome, list[Finding]]:
+        paths = tuple(chunk.paths)
         parsed = self._parse(first)
         tokens_in, tokens_out, calls = first.input_tokens, first.output_tokens, 1
         if not parsed.malformed:
@@ -236,9 +360,20 @@ class _ChunkRunner:
                 f"({parsed.problems[0]}), and the run's model-call limit left no call to repair it"
             )
             return self._failed(paths, reason, tokens_in, tokens_out, calls, parsed.dropped)
-        self.spare_calls -= 1  # no await since the check: no other chunk can interleave
         bad_text = first.raw_text or json.dumps(first.output, default=str)
         retry = repair_request(request, bad_text, parsed.problems)
+        cost = request_tokens(retry, self.token_factor)
+        if self.input_left is not None and cost > self.input_left:
+            reason = (
+                "the model's answer did not match the output schema "
+                f"({parsed.problems[0]}), and the run's input-token limit left no room to "
+                "repair it"
+            )
+            return self._failed(paths, reason, tokens_in, tokens_out, calls, parsed.dropped)
+        # No await since the checks: no other chunk can interleave.
+        self.spare_calls -= 1
+        if self.input_left is not None:
+            self.input_left -= cost
         async with self.limit:
             second = await self.provider.complete(retry)
         tokens_in += second.input_tokens
@@ -318,7 +453,7 @@ async def _gather(
     the run is retried."""
     transient: list[ProviderError] = []
 
-    async def run(chunk: Chunk) -> tuple[ChunkOutcome, list[Finding]] | None:
+    async def run(chunk: Chunk) -> list[tuple[ChunkOutcome, list[Finding]]] | None:
         try:
             return await runner.run(chunk)
         except ProviderError as error:
@@ -336,7 +471,7 @@ async def _gather(
         raise (provider_errors or errors)[0] from None
     if transient:
         raise transient[0]
-    return [result for task in tasks if (result := task.result()) is not None]
+    return [outcome for task in tasks for outcome in task.result() or ()]
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:

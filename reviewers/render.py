@@ -42,13 +42,7 @@ MAX_TITLE_CHARS = 300
 MAX_BODY_CHARS = 8000
 MAX_COMMITS = 50
 MAX_COMMIT_CHARS = 1000
-# What one rendered line costs beyond its code (number column, marker, spaces, newline), and
-# what a hunk and a file header cost at most; the budget uses these to size chunks without
-# rendering them.
-NUMBER_WIDTH = 5
-LINE_OVERHEAD_CHARS = NUMBER_WIDTH + 4
-HUNK_OVERHEAD_CHARS = 260
-FILE_OVERHEAD_CHARS = 40
+NUMBER_WIDTH = 5  # the new-line number column
 
 
 @dataclass(frozen=True)
@@ -70,33 +64,61 @@ def render_diff(files: Sequence[FileDiff], new_texts: Mapping[str, str] | None =
     """The diff section's content: files, hunks with context, numbered lines."""
     blocks: list[str] = []
     for file in files:
-        header = f"FILE: {one_line(file.path)} ({file.status}"
-        if file.old_path:
-            header += f" from {one_line(file.old_path)}"
-        blocks.append(header + ")")
-        language = language_of(file.path)
-        text = (new_texts or {}).get(file.path)
-        # Split once per file: every hunk looks up its enclosing definition in these lines.
-        new_lines = text.splitlines() if text is not None and language is not None else None
+        blocks.append(render_file_header(file))
+        language, new_lines = file_sources(file, new_texts)
         for hunk in file.hunks:
-            blocks.append(_render_hunk(hunk, language, new_lines))
+            head, lines = render_hunk_parts(hunk, language, new_lines)
+            blocks.append("\n".join([head, *lines]))
     return "\n".join(blocks)
 
 
-def _render_hunk(hunk: Hunk, language: str | None, new_lines: Sequence[str] | None) -> str:
+def render_file_header(file: FileDiff) -> str:
+    header = f"FILE: {one_line(file.path)} ({file.status}"
+    if file.old_path:
+        header += f" from {one_line(file.old_path)}"
+    return header + ")"
+
+
+def file_sources(
+    file: FileDiff, new_texts: Mapping[str, str] | None
+) -> tuple[str | None, list[str] | None]:
+    """The file's language and its new text's lines (None when unknown or not needed), worked
+    out once per file: every hunk looks up its enclosing definition in these lines."""
+    language = language_of(file.path)
+    text = (new_texts or {}).get(file.path)
+    return language, text.splitlines() if text is not None and language is not None else None
+
+
+def render_hunk_parts(
+    hunk: Hunk, language: str | None, new_lines: Sequence[str] | None, *, for_pricing: bool = False
+) -> tuple[str, list[str]]:
+    """A hunk as the prompt shows it: its head line, and one rendered line per diff line.
+
+    `for_pricing`: the lines sanitised but not redacted, which the budget counts instead (the
+    secret scan is most of the cost): a masked secret is shorter than the random text it
+    replaces and costs fewer tokens, so the price is never lower."""
     head = f"@@ -{hunk.old_start},{hunk.old_length} +{hunk.new_start},{hunk.new_length} @@"
     scope = hunk_context(language, hunk, new_lines)
     if scope:
         head += f" in: {one_line(scope)}"
-    texts = redact_lines(sanitize_code_lines([line.text for line in hunk.lines]))
-    out = [head]
+    texts = sanitize_code_lines([line.text for line in hunk.lines])
+    if not for_pricing:
+        texts = redact_lines(texts)
+    out: list[str] = []
     for line, text in zip(hunk.lines, texts, strict=True):
         if line.kind == "deleted":
             out.append(f"{'':>{NUMBER_WIDTH}} - {text}")
         else:
             marker = "+" if line.kind == "added" else " "
             out.append(f"{line.new_line:>{NUMBER_WIDTH}} {marker} {text}")
-    return "\n".join(out)
+    return head, out
+
+
+def render_path_instruction(instruction: PathInstruction) -> tuple[str, str]:
+    """(path, instructions) as the prompt shows a path instruction."""
+    return one_line(instruction.path), " ".join(
+        sanitize_untrusted(instruction.instructions).split()
+    )
 
 
 def _masked(text: str) -> str:
@@ -126,10 +148,7 @@ def render_prompt(
     boundary = new_boundary(title, body, commits, diff)
     instructions = sanitize_untrusted(config.instructions or "").strip()
     path_instructions = [
-        {
-            "path": one_line(pi.path),
-            "instructions": " ".join(sanitize_untrusted(pi.instructions).split()),
-        }
+        dict(zip(("path", "instructions"), render_path_instruction(pi), strict=True))
         for pi in matching_instructions((f.path for f in chunk), config.path_instructions)
     ]
     system = render_template("system.j2", boundary=boundary)

@@ -45,6 +45,12 @@ class PolicyDocument(ReviewConfig):
     max_input_tokens: int | None = Field(
         None, ge=1000, le=10_000_000, description="Input tokens per run, at most"
     )
+    monthly_input_tokens: int | None = Field(
+        None,
+        ge=1000,
+        le=100_000_000_000,
+        description="Model input tokens the workspace's runs may send per calendar month (UTC)",
+    )
     fail_on_critical: bool | None = Field(
         None, description="The check run fails when a critical finding is posted"
     )

@@ -55,6 +55,8 @@ class SnapshotLimits(BaseModel):
     max_model_calls: int
     max_input_tokens: int
     max_comments_cap: int
+    # The workspace's model input tokens per calendar month (UTC); None: no budget.
+    monthly_input_tokens: int | None = None
 
 
 class PolicySnapshot(BaseModel):
@@ -254,6 +256,7 @@ def snapshot_from(layers: PolicySources, repository_file: str | None) -> PolicyS
             max_model_calls=policy_doc.max_model_calls or DEFAULT_MAX_MODEL_CALLS,
             max_input_tokens=policy_doc.max_input_tokens or DEFAULT_MAX_INPUT_TOKENS,
             max_comments_cap=cap,
+            monthly_input_tokens=policy_doc.monthly_input_tokens,
         ),
         fail_on_critical=bool(policy_doc.fail_on_critical),
         request_changes=bool(policy_doc.request_changes),

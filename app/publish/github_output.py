@@ -122,6 +122,7 @@ class Repo:
         title: str,
         summary: str,
         annotations: list[dict[str, object]],
+        text: str = "",
     ) -> None:
         """Annotations go 50 a request (GitHub appends them); the last request completes the
         run. On a retry, annotations GitHub already holds are not sent again."""
@@ -138,6 +139,8 @@ class Repo:
             return
         remaining = annotations[state.annotations :]
         output = {"title": title, "summary": summary}
+        if text:
+            output["text"] = text
         while len(remaining) > ANNOTATIONS_PER_REQUEST:
             batch, remaining = (
                 remaining[:ANNOTATIONS_PER_REQUEST],

@@ -130,9 +130,8 @@ def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
             )
     if facts.not_reviewed:
         lines += ["", "### Not reviewed", ""]
-        lines += [f"- `{path}`: {reason}" for path, reason in facts.not_reviewed[:200]]
-        if len(facts.not_reviewed) > 200:
-            lines.append(f"- … and {len(facts.not_reviewed) - 200} more")
+        used = sum(len(line) + 1 for line in lines)
+        lines += not_reviewed_list(facts.not_reviewed, room=SUMMARY_LIST_LIMIT - used)
     if facts.notes:
         lines += ["", "### Notes", ""] + [f"- {note}" for note in facts.notes]
     model = f"{facts.provider} `{facts.model}`" if facts.provider else "static reviewers only"
@@ -146,6 +145,55 @@ def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
         "\n".join(lines), allowed_host=allowed_host, limit=COMMENT_BODY_LIMIT - len(footer) - 200
     )
     return f"{body}\n\n<sub>{footer}</sub>\n{SUMMARY_MARKER}"
+
+
+# What the summary's text may take before its list of files not reviewed stops (GitHub takes
+# 65,536 characters; the notes, the footer and sanitising need the rest).
+SUMMARY_LIST_LIMIT = 56_000
+NOT_LISTED_HERE = "listed in full in the check run's details and the run's API record"
+
+
+def not_reviewed_list(items: list[tuple[str, str]], *, room: int) -> list[str]:
+    """Markdown list items naming files not reviewed, one item per reason (a reason is said
+    once, then its files), as many files as `room` characters take; then how many more."""
+    groups: dict[str, list[str]] = {}
+    for path, reason in items:
+        what, split, why = reason.partition(" not reviewed: ")
+        if split and what.startswith("lines "):
+            # A file reviewed in part: the same reason as whole files, with its lines named.
+            groups.setdefault(f"not reviewed: {why}", []).append(f"`{path}` ({what})")
+        else:
+            groups.setdefault(reason, []).append(f"`{path}`")
+    lines: list[str] = []
+    listed = 0
+    for reason, entries in groups.items():
+        head = f"- {reason} ({len(entries)} file{'s' if len(entries) != 1 else ''}): "
+        room -= len(head)
+        shown: list[str] = []
+        for entry in entries:
+            if room - len(entry) - 2 < 200:  # keep room for the closing line
+                break
+            shown.append(entry)
+            room -= len(entry) + 2
+        listed += len(shown)
+        if shown:
+            lines.append(head + ", ".join(shown))
+        if len(shown) < len(entries):
+            break
+    if listed < len(items):
+        lines.append(f"- … and {len(items) - listed} more, {NOT_LISTED_HERE}")
+    return lines
+
+
+def check_text(facts: RunFacts, *, allowed_host: str) -> str:
+    """The check run's details: every file not reviewed, as far as GitHub's limit allows."""
+    if not facts.not_reviewed:
+        return ""
+    lines = ["### Every file not reviewed", ""]
+    for path, reason in facts.not_reviewed:
+        lines.append(f"- `{path}`: {reason}")
+    text = sanitize_markdown("\n".join(lines), allowed_host=allowed_host, limit=CHECK_OUTPUT_LIMIT)
+    return truncate_utf8(text, CHECK_OUTPUT_LIMIT)
 
 
 def failure_output(reason: str, *, allowed_host: str) -> tuple[str, str]:

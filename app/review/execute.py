@@ -23,6 +23,7 @@ from app.publish.render import (
     RunFacts,
     annotation,
     check_output,
+    check_text,
     comment_body,
     own_markup,
     review_body,
@@ -70,6 +71,8 @@ class ReviewInputs:
     stored_findings: list[Finding]
     # The workspace's model key for this run; None: the static reviewer runs alone.
     key: ProviderKey | None
+    # Model input tokens the workspace spent this month (when its policy sets a budget).
+    input_tokens_this_month: int | None = None
 
 
 @dataclass
@@ -158,12 +161,31 @@ async def _run_reviewers(
             pr=context,
             max_model_calls=plan.snapshot.limits.max_model_calls,
             forbidden=[secret],
+            **input_allowance(plan.snapshot, plan.inputs.input_tokens_this_month),
         )
     except ProviderError as error:
         raise from_provider(error) from None
     finally:
         await chosen.provider.aclose()
     return result, chosen.provider.name, chosen.provider.model, [secret]
+
+
+def input_allowance(snapshot: PolicySnapshot, spent_this_month: int | None) -> dict[str, Any]:
+    """What the run's calls may send: the policy's per-run limit, or what the workspace's
+    monthly token budget has left when that is less (with words saying so)."""
+    limit = snapshot.limits.max_input_tokens
+    budget = snapshot.limits.monthly_input_tokens
+    if budget is None:
+        return {"max_input_tokens": limit, "input_limit_reason": None}
+    left = max(0, budget - (spent_this_month or 0))
+    if left >= limit:
+        return {"max_input_tokens": limit, "input_limit_reason": None}
+    reason = (
+        f"the workspace's monthly budget of {budget:,} model input tokens "
+        f"({left:,} left this month; raise `monthly_input_tokens` in the policy or wait for "
+        "next month)"
+    )
+    return {"max_input_tokens": left, "input_limit_reason": reason}
 
 
 def _place(
@@ -288,7 +310,7 @@ async def _publish_and_finish(
     bodies = await asyncio.to_thread(_render, facts, placed, host)
     comments, body = bodies.comments, bodies.review
     annotations, full_summary = bodies.annotations, bodies.summary
-    title, summary = bodies.check_title, bodies.check_summary
+    title, summary, details = bodies.check_title, bodies.check_summary, bodies.check_text
 
     async def post_review() -> tuple[int | None, dict[str, int]]:
         """The review with its inline comments, and each comment's id by fingerprint."""
@@ -311,10 +333,10 @@ async def _publish_and_finish(
 
     async def complete_check_run() -> None:
         plain = [str(a[k]) for a in annotations for k in ("title", "message")]
-        if guard.allows("check", markdown=[summary], plain=[title, *plain]):
+        if guard.allows("check", markdown=[summary, details], plain=[title, *plain]):
             await plan.repo.complete_check_run(
                 plan.check_run, conclusion=conclusion, title=title, summary=summary,
-                annotations=annotations,
+                annotations=annotations, text=details,
             )  # fmt: skip
             return
         # The check run still completes (a pending check would block merges forever),
@@ -380,6 +402,7 @@ class _Bodies:
     summary: str
     check_title: str
     check_summary: str
+    check_text: str
 
 
 def _render(facts: RunFacts, placed: list[Placed], host: str) -> _Bodies:
@@ -391,6 +414,7 @@ def _render(facts: RunFacts, placed: list[Placed], host: str) -> _Bodies:
         summary=summary_body(facts, placed, allowed_host=host),
         check_title=title,
         check_summary=summary,
+        check_text=check_text(facts, allowed_host=host),
     )
 
 

@@ -357,6 +357,7 @@ async def _review(
         since_head=ctx.since_head if snapshot.review.incremental else None,
         stored_findings=ctx.stored_findings,
         key=pick_key(ctx.keys, snapshot.provider),
+        input_tokens_this_month=ctx.input_tokens_this_month,
     )
 
     if not snapshot.review.enabled:

@@ -58,8 +58,9 @@ RETURNING id
 _QUOTA_LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"
 
 # The policy layers and, when the plan limits reviews, the reviews used this month (those
-# recorded, and those under way in other runs, which record theirs when they finish): one
-# round trip.
+# recorded, and those under way in other runs, which record theirs when they finish), and when
+# the policy sets a monthly token budget, the input tokens spent this month (recorded, and the
+# answers kept for runs not yet recorded): one round trip.
 _POLICY_SOURCES = """
 SELECT plan.name, plan.limits, policy.name, policy.version, policy.config, setting.settings,
     CASE WHEN plan.limits ->> 'reviews_per_month' IS NOT NULL THEN (
@@ -74,6 +75,19 @@ SELECT plan.name, plan.limits, policy.name, policy.version, policy.config, setti
             SELECT 1 FROM usage_records u
             WHERE u.workspace_id = other.workspace_id AND u.run_id = other.id
               AND u.type = 'review'
+          )
+    ) END,
+    CASE WHEN policy.config ->> 'monthly_input_tokens' IS NOT NULL THEN (
+        SELECT coalesce(sum(u.quantity), 0) FROM usage_records u
+        WHERE u.workspace_id = %(workspace)s AND u.type = 'llm_input_tokens'
+          AND u.created_at >= %(month_start)s
+    ) + (
+        SELECT coalesce(sum(m.input_tokens), 0) FROM run_model_responses m
+        WHERE m.workspace_id = %(workspace)s AND m.created_at >= %(month_start)s
+          AND NOT EXISTS (
+            SELECT 1 FROM usage_records u
+            WHERE u.workspace_id = m.workspace_id AND u.run_id = m.run_id
+              AND u.type = 'llm_input_tokens'
           )
     ) END
 FROM (SELECT 1) AS one
@@ -177,6 +191,8 @@ class Claimed:
     sources: PolicySources
     # Reviews recorded this month; None when the plan does not limit them.
     reviews_this_month: int | None
+    # Model input tokens spent this month; None when the policy sets no monthly budget.
+    input_tokens_this_month: int | None
     keys: list[ProviderKey]
     # The head of the PR's last completed review (incremental triggers only).
     since_head: str | None
@@ -277,7 +293,7 @@ class _ReviewInputs:
     async def read(self) -> dict[str, Any]:
         row = await self.sources.fetchone()
         assert row is not None  # noqa: S101 - the query always returns its one row
-        plan_name, limits, policy_name, policy_version, policy_config, settings, used = row
+        plan_name, limits, policy_name, policy_version, policy_config, settings, used, tokens = row
         head = await self.since.fetchone() if self.since is not None else None
         stored = await self.stored.fetchall() if self.stored is not None else []
         return {
@@ -290,6 +306,7 @@ class _ReviewInputs:
                 repository_settings=settings,
             ),
             "reviews_this_month": used,
+            "input_tokens_this_month": int(tokens) if tokens is not None else None,
             "keys": [instance(ProviderKey, key) for key in await self.keys.fetchall()],
             "since_head": head[0] if head else None,
             "stored_findings": [instance(Finding, found) for found in stored],

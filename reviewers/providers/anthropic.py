@@ -43,6 +43,10 @@ _MODEL_ID = re.compile(r"^claude-(?P<family>[a-z]+)-(?P<major>\d)(?:-(?P<minor>\
 _BILLING_WORDS = re.compile(
     r"credit balance|purchase credits|plans & billing|spend limit|usage limit", re.I
 )
+# Anthropic's words for a request over the model's context window ("prompt is too long: 201234
+# tokens > 200000 maximum", or with the output: "input length and `max_tokens` exceed context
+# limit").
+_TOO_LONG_WORDS = re.compile(r"prompt is too long|exceed context limit|context window", re.I)
 # 429s that are spend caps rather than rate limits: retrying does not help until the cap lifts.
 _SPEND_LIMIT_CODES = {"enforced_spend_limit_reached", "contract_spend_limit_reached"}
 
@@ -200,6 +204,13 @@ class AnthropicProvider:
             return wording.server_error(status, retry_after)
         if status == 400 and _BILLING_WORDS.search(said):
             return wording.out_of_credit(status)
+        if status == 413 or (status == 400 and _TOO_LONG_WORDS.search(said)):
+            return wording.too_long(
+                status,
+                safe_detail(
+                    said, secrets=[self._api_key], request_texts=[request.prompt, request.system]
+                ),
+            )
         if status == 404 and (error_type == "not_found_error" or "model" in said.lower()):
             return wording.unknown_model(status)
         detail = safe_detail(

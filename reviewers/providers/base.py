@@ -38,7 +38,10 @@ class ModelResponse:
 class ProviderErrorKind(StrEnum):
     AUTH = "auth"  # 401/403: the key is wrong, revoked or lacks access. Permanent.
     QUOTA = "quota"  # credit exhausted or spend limit reached. Permanent.
-    BAD_REQUEST = "bad_request"  # 400/404/422: wrong model name, prompt too long. Permanent.
+    BAD_REQUEST = "bad_request"  # 400/404/422: wrong model name, bad parameters. Permanent.
+    # The request is larger than the model takes: permanent for that request, but the engine
+    # splits the chunk and sends the halves.
+    TOO_LONG = "too_long"
     RATE_LIMITED = "rate_limited"  # 429. Transient; honour retry_after.
     OVERLOADED = "overloaded"  # Anthropic 529. Transient.
     SERVER = "server"  # 5xx. Transient.

@@ -142,6 +142,14 @@ class ErrorWording:
         )
         return self._error(ProviderErrorKind.BAD_REQUEST, message, status)
 
+    def too_long(self, status: int, detail: str | None) -> ProviderError:
+        said = f": {detail}" if detail else ""
+        message = (
+            f"the {self.label} API rejected a review request as longer than '{self.model}' "
+            f"accepts ({status}){said}"
+        )
+        return self._error(ProviderErrorKind.TOO_LONG, message, status)
+
     def rate_limited(self, status: int, retry_after: float | None) -> ProviderError:
         when = f" in {retry_after:g} s" if retry_after is not None else ""
         message = (

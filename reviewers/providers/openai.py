@@ -184,6 +184,17 @@ class OpenAIProvider:
             return wording.overloaded(status, retry_after)
         if status >= 500 or status == 409:
             return wording.server_error(status, retry_after)
+        if (
+            exc.code == "context_length_exceeded"
+            or status == 413
+            or (status == 400 and "maximum context length" in said.lower())
+        ):
+            return wording.too_long(
+                status,
+                safe_detail(
+                    said, secrets=[self._api_key], request_texts=[request.prompt, request.system]
+                ),
+            )
         if exc.code == "model_not_found" or (status == 404 and "model" in said.lower()):
             return wording.unknown_model(status)
         detail = safe_detail(

@@ -158,6 +158,16 @@ async def _messages(state: ModelFakeState, request: Request) -> Response:
             400, "invalid_request_error", "There was an error parsing the body of your request."
         )
     call = _validate(state, body, version)
+    window = state.context_window
+    if window is not None:
+        tokens = _input_tokens(call)
+        if tokens + body["max_tokens"] > window:
+            # Anthropic's wording (the input alone is checked; the output is limited anyway).
+            raise Rejection(
+                400,
+                "invalid_request_error",
+                f"prompt is too long: {tokens} tokens > {window} maximum",
+            )
     reply = state.answer(call)
     return _answer(call, reply, body["max_tokens"])
 
@@ -283,9 +293,14 @@ def _invalid(message: str) -> NoReturn:
     raise Rejection(400, "invalid_request_error", message)
 
 
+def _input_tokens(call: ModelCall) -> int:
+    tools_and_format = (call.body.get("tools"), call.body.get("output_config"))
+    return estimate_tokens(call.system, call.prompt, *tools_and_format, provider="anthropic")
+
+
 def _answer(call: ModelCall, reply: Any, max_tokens: int) -> Response:
     text = reply if isinstance(reply, str) else json.dumps(reply)
-    output_tokens = estimate_tokens(text)
+    output_tokens = estimate_tokens(text, provider="anthropic")
     stop_reason = "end_turn"
     if call.mode == "tool" and isinstance(reply, dict):
         content: list[dict[str, Any]] = [
@@ -303,7 +318,6 @@ def _answer(call: ModelCall, reply: Any, max_tokens: int) -> Response:
         stop_reason, output_tokens = "max_tokens", max_tokens
         if content[0]["type"] == "text":
             content[0]["text"] = text[: max_tokens * 4]
-    tools_and_format = (call.body.get("tools"), call.body.get("output_config"))
     body = {
         "id": random_id("msg_01"),
         "type": "message",
@@ -313,7 +327,7 @@ def _answer(call: ModelCall, reply: Any, max_tokens: int) -> Response:
         "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": {
-            "input_tokens": estimate_tokens(call.system, call.prompt, *tools_and_format),
+            "input_tokens": _input_tokens(call),
             "output_tokens": output_tokens,
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,

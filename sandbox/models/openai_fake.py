@@ -138,8 +138,19 @@ async def _chat_completions(state: ModelFakeState, request: Request) -> Response
     if not isinstance(body, dict):
         raise Rejection(400, "We could not parse the JSON body of your request.")
     call = _validate(state, body)
-    reply = state.answer(call)
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    window = state.context_window
+    if window is not None:
+        tokens = _prompt_tokens(call)
+        if tokens + (limit if isinstance(limit, int) else 0) > window:
+            raise Rejection(
+                400,
+                f"This model's maximum context length is {window} tokens. However, your "
+                f"messages resulted in {tokens} tokens. Please reduce the length of the messages.",
+                param="messages",
+                code="context_length_exceeded",
+            )
+    reply = state.answer(call)
     return _answer(call, reply, limit if isinstance(limit, int) else None)
 
 
@@ -276,6 +287,12 @@ def _invalid(message: str, param: str | None = None, code: str | None = None) ->
     raise Rejection(400, message, param=param, code=code)
 
 
+def _prompt_tokens(call: ModelCall) -> int:
+    return estimate_tokens(
+        call.system, call.prompt, call.body.get("tools"), call.body.get("response_format")
+    )
+
+
 def _answer(call: ModelCall, reply: Any, limit: int | None) -> Response:
     text = reply if isinstance(reply, str) else json.dumps(reply)
     completion_tokens = estimate_tokens(text)
@@ -295,9 +312,7 @@ def _answer(call: ModelCall, reply: Any, limit: int | None) -> Response:
     else:
         message["content"] = text
     message["annotations"] = []
-    prompt_tokens = estimate_tokens(
-        call.system, call.prompt, call.body.get("tools"), call.body.get("response_format")
-    )
+    prompt_tokens = _prompt_tokens(call)
     body = {
         "id": random_id("chatcmpl-", 29),
         "object": "chat.completion",

@@ -86,6 +86,9 @@ class ModelFakeState:
         self.models: set[str] | None = set(models) if models is not None else None
         self.delay_seconds = delay_seconds
         self.reviewer = reviewer or PromptReviewer()
+        # When set: tokens a request may hold, input and `max_tokens` together; a longer one
+        # is rejected the way the provider rejects it (400, "prompt is too long").
+        self.context_window: int | None = None
         self.requests: list[RecordedModelRequest] = []
         self.calls: list[ModelCall] = []
         self._faults: deque[Fault] = deque()
@@ -121,6 +124,7 @@ class ModelFakeState:
         self.requests.clear()
         self.calls.clear()
         self.delay_seconds = 0.0
+        self.context_window = None
 
     # -- used by the fakes -------------------------------------------------------------
 

@@ -5,24 +5,19 @@ import random
 
 import pytest
 
-from reviewers.budget import (
-    INPUT_SAFETY,
-    estimate_file_tokens,
-    estimate_hunk_tokens,
-    estimate_tokens,
-    plan_chunks,
-)
+from reviewers.budget import INPUT_SAFETY, file_tokens, plan_chunks
 from reviewers.config import PathInstruction
 from reviewers.diff import FileDiff
 from tests.reviewers.helpers import file_diff, new_file
 
 
-@pytest.mark.parametrize(
-    ("text", "tokens"),
-    [("", 0), ("abcdefg", 2), ("a" * 35, 10), ("a" * 36, 11), ("日本語", 3), ("ab日本", 3)],
-)
-def test_estimate_tokens(text: str, tokens: int) -> None:
-    assert estimate_tokens(text) == tokens
+def estimate_file_tokens(file: FileDiff) -> int:
+    base, hunks = file_tokens(file)
+    return base + sum(hunks)
+
+
+def estimate_hunk_tokens(file: FileDiff, index: int = 0) -> int:
+    return file_tokens(file)[1][index]
 
 
 def _sized(path: str, lines: int, width: int = 40) -> FileDiff:
@@ -105,7 +100,7 @@ def test_a_file_too_large_for_one_chunk_is_split_by_hunks() -> None:
         f"@@ -{i * 100 + 1},1 +{i * 100 + 1},2 @@\n ctx{i}\n+" + "y" * 600 for i in range(10)
     )
     big = file_diff("src/big.py", hunks)
-    one_hunk = estimate_hunk_tokens(big.hunks[0])
+    one_hunk = estimate_hunk_tokens(big)
     plan = plan_chunks(
         [big],
         context_window=3 * one_hunk + 1_100,
@@ -168,7 +163,7 @@ def test_partial_call_limit_names_the_line_ranges_left_out() -> None:
         for i in range(4)
     )
     big = file_diff("src/big.py", hunks)
-    one = estimate_hunk_tokens(big.hunks[0])
+    one = estimate_hunk_tokens(big)
     plan = plan_chunks(
         [big], context_window=one + 200, max_output_tokens=0, prompt_overhead_tokens=0, max_calls=2
     )
@@ -218,3 +213,114 @@ def test_every_file_is_planned_or_named() -> None:
     assert planned | named == {f.path for f in files}
     assert len(plan.chunks) <= 6
     assert all(c.estimated_tokens <= _room(16_000, 2_000, 800) for c in plan.chunks)
+
+
+def _prompt_tokens(chunk_files: tuple[FileDiff, ...], partial: bool) -> int:
+    from reviewers.config import ReviewConfig
+    from reviewers.engine import PullRequestContext
+    from reviewers.render import build_request
+    from reviewers.tokens import count_tokens
+
+    request = build_request(
+        chunk_files, PullRequestContext(), ReviewConfig(), 1_000, partial=partial
+    )
+    return count_tokens(request.system) + count_tokens(request.prompt)
+
+
+def _empty_prompt_tokens() -> int:
+    from reviewers.config import ReviewConfig
+    from reviewers.engine import PullRequestContext
+    from reviewers.render import render_prompt
+    from reviewers.tokens import count_tokens
+
+    system, user = render_prompt([], PullRequestContext(), ReviewConfig(), partial=True)
+    return count_tokens(system) + count_tokens(user)
+
+
+def test_the_price_is_what_the_prompt_costs_never_less_and_little_more() -> None:
+    rng = random.Random(11)
+    words = ["self", "return", "x", "(", ")", "{", "}", "==", "'s'", "0x1f", "日本", "  ", "->"]
+    files = []
+    for i in range(40):
+        hunks = []
+        for h in range(rng.randint(1, 6)):
+            lines = [
+                rng.choice("+- ") + " ".join(rng.choices(words, k=rng.randint(0, 30)))
+                for _ in range(rng.randint(1, 30))
+            ]
+            old = sum(1 for ln in lines if ln[0] != "+")
+            new = sum(1 for ln in lines if ln[0] != "-")
+            hunks.append(
+                f"@@ -{h * 100 + 1},{old} +{h * 100 + 1},{new} @@ def f{h}():\n" + "\n".join(lines)
+            )
+        files.append(file_diff(f"src/m{i}.py", "\n".join(hunks)))
+    overhead = _empty_prompt_tokens() + 50
+    plan = plan_chunks(
+        files,
+        context_window=12_000,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=overhead,
+        max_calls=50,
+    )
+    assert len(plan.chunks) > 3
+    for chunk in plan.chunks:
+        real = _prompt_tokens(chunk.files, chunk.partial)
+        priced = chunk.estimated_tokens + overhead
+        assert real <= priced, (real, priced)
+        assert priced <= real * 1.05 + 60, (real, priced)  # the join newlines and the slack
+    # First-fit on exact prices fills the calls: all but the last at least 85% of the room.
+    room = _room(12_000, 1_000, overhead)
+    assert all(c.estimated_tokens >= 0.85 * room for c in plan.chunks[:-1])
+
+
+def test_the_run_input_limit_stops_the_plan_and_names_the_rest() -> None:
+    files = [_sized(f"src/f{i:02}.py", 40) for i in range(30)]
+    per_file = estimate_file_tokens(files[0])
+    overhead = 500
+    limit = overhead * 2 + per_file * 7 + per_file // 2  # two calls' prompts and 7½ files
+    plan = plan_chunks(
+        files,
+        context_window=4 * per_file + 2_000,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=overhead,
+        max_calls=10,
+        max_input_tokens=limit,
+    )
+    assert plan.estimated_input_tokens <= limit
+    planned = [p for c in plan.chunks for p in c.paths]
+    assert len(planned) == 7
+    assert len(plan.not_reviewed) == 23
+    assert {reason for _, reason in plan.not_reviewed} == {
+        f"not reviewed: over the run's limit of {limit:,} input tokens"
+    }
+
+
+def test_the_monthly_budget_gives_its_own_reason() -> None:
+    files = [_sized("a.py", 3), _sized("b.py", 300)]
+    plan = plan_chunks(
+        files,
+        context_window=100_000,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=500,
+        max_calls=5,
+        max_input_tokens=600,
+        input_limit_reason="the workspace's monthly token budget (1,000,000; 600 left)",
+    )
+    assert plan.chunks[0].paths == ["a.py"]
+    assert plan.not_reviewed == [
+        ("b.py", "not reviewed: over the workspace's monthly token budget (1,000,000; 600 left)")
+    ]
+
+
+def test_a_budget_that_cannot_pay_one_prompt_reviews_nothing() -> None:
+    files = [_sized("a.py", 3)]
+    plan = plan_chunks(
+        files,
+        context_window=100_000,
+        max_output_tokens=1_000,
+        prompt_overhead_tokens=500,
+        max_calls=5,
+        max_input_tokens=400,
+    )
+    assert plan.chunks == []
+    assert plan.not_reviewed == [("a.py", "not reviewed: over the run's limit of 400 input tokens")]

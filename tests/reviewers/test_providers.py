@@ -470,11 +470,26 @@ async def test_an_unknown_model_is_named(fakes: Fakes) -> None:
         assert f"'{provider.model}'" in error.message
 
 
-async def test_a_bad_request_says_why_without_quoting_the_prompt(fakes: Fakes) -> None:
+async def test_a_prompt_over_the_window_is_too_long_not_a_bad_request(fakes: Fakes) -> None:
     fakes.state.fail_next(400, message="prompt is too long: 210000 tokens > 200000 maximum")
     error = await failure(fakes.anthropic())
-    assert error.kind is ProviderErrorKind.BAD_REQUEST
+    assert error.kind is ProviderErrorKind.TOO_LONG
     assert "prompt is too long: 210000 tokens > 200000 maximum" in error.message
+    fakes.state.fail_next(
+        400,
+        message="This model's maximum context length is 128000 tokens. However, your messages "
+        "resulted in 130512 tokens.",
+        code="context_length_exceeded",
+    )
+    error = await failure(fakes.openai())
+    assert error.kind is ProviderErrorKind.TOO_LONG
+
+
+async def test_a_bad_request_says_why_without_quoting_the_prompt(fakes: Fakes) -> None:
+    fakes.state.fail_next(400, message="max_tokens: 900000 > 64000, the maximum for this model")
+    error = await failure(fakes.anthropic())
+    assert error.kind is ProviderErrorKind.BAD_REQUEST
+    assert "max_tokens: 900000 > 64000" in error.message
 
     # A provider quoting the request back: the quote would leak code into the run's reason.
     echo = "messages.0.content: unexpected text " + PROMPT.splitlines()[2]

@@ -1,0 +1,88 @@
+"""The run's token limits hold in the whole job, against the simulators over real HTTP: the
+policy's per-run limit and the workspace's monthly budget stop a review before any call they
+cannot pay for, and a provider that finds a chunk too long gets it in parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.db import tenant_session
+from app.models import Policy
+from tests.review.conftest import World
+
+
+async def _default_policy(world: World, config: dict[str, Any], version: int = 1) -> None:
+    (workspace,) = await world.hook.rows("SELECT id FROM workspaces")
+    async with tenant_session(world.resources.sessionmaker, workspace["id"]) as session:
+        session.add(
+            Policy(workspace_id=workspace["id"], name="default", version=version, config=config)
+        )
+
+
+async def _reviewed(world: World) -> dict[str, Any]:
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    assert await world.review(run["id"]) == "completed"
+    (run,) = await world.runs()
+    assert run["status"] == "completed", run["status_reason"]
+    return run
+
+
+async def test_a_used_up_monthly_budget_calls_no_model_and_says_why(world: World) -> None:
+    await _default_policy(world, {"monthly_input_tokens": 10_000_000})
+    first = await _reviewed(world)
+    spent = first["metrics"]["input_tokens"]
+    assert len(world.models.calls) == 1
+    assert spent > 0
+    # A new policy version leaves less than one prompt of this month's budget.
+    budget = spent + 500
+    await _default_policy(world, {"monthly_input_tokens": budget}, version=2)
+    world.models.reset()
+    await world.comment("@sentinel full review")
+    assert await world.review_pending() == ["completed"]
+    _, run = await world.runs()
+    assert run["status"] == "completed", run["status_reason"]
+    assert world.models.calls == []
+    reasons = dict(run["metrics"]["not_reviewed"])
+    assert set(reasons) == {"calc.py", "settings.py"}
+    assert reasons["calc.py"] == (
+        f"not reviewed: over the workspace's monthly budget of {budget:,} model input tokens "
+        "(500 left this month; raise `monthly_input_tokens` in the policy or wait for next month)"
+    )
+    (summary,) = world.summaries()
+    assert f"monthly budget of {budget:,} model input tokens" in summary.body
+
+
+async def test_the_monthly_budget_lets_through_what_it_has_left(world: World) -> None:
+    await _default_policy(world, {"monthly_input_tokens": 10_000_000})
+    run = await _reviewed(world)
+    assert len(world.models.calls) == 1
+    assert run["metrics"]["not_reviewed"] == []
+
+
+async def test_the_per_run_limit_is_enforced(world: World) -> None:
+    await _default_policy(world, {"max_input_tokens": 1000})
+    run = await _reviewed(world)
+    assert world.models.calls == []  # one prompt alone costs more than 1,000 tokens
+    assert {reason for _, reason in run["metrics"]["not_reviewed"]} == {
+        "not reviewed: over the run's limit of 1,000 input tokens"
+    }
+
+
+async def test_a_chunk_the_provider_finds_too_long_is_reviewed_in_parts(world: World) -> None:
+    probe = await _reviewed(world)
+    assert probe["metrics"]["not_reviewed"] == []
+    (whole,) = [call.body["max_tokens"] for call in world.models.calls]
+    # The provider's window now holds a little less than the whole chunk it was sent.
+    world.models.reset()
+    world.models.context_window = probe["metrics"]["input_tokens"] + whole - 40
+    await world.comment("@sentinel full review")
+    assert await world.review_pending() == ["completed"]
+    _, run = await world.runs()
+    assert run["status"] == "completed", run["status_reason"]
+    assert run["metrics"]["not_reviewed"] == []
+    statuses = [r.status for r in world.models.requests]
+    assert statuses[0] == 400  # the whole, then parts (halved again while still too long)
+    assert statuses.count(200) >= 2
+    assert run["metrics"]["model_calls"] == len(statuses)
+    assert run["metrics"]["files_reviewed"] == 2
