@@ -105,6 +105,9 @@ class Settings(BaseSettings):
 
     encryption_keys: Annotated[SecretStr | None, NoDecode] = None
     allow_private_provider_urls: bool = False
+    # Model list prices per million tokens, input and output, over the built-in table
+    # (reviewers/pricing.py), as JSON: {"claude-sonnet-5": [3, 15]}.
+    model_prices: dict[str, tuple[float, float]] = {}
 
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 

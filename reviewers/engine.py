@@ -13,7 +13,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -101,6 +101,7 @@ class ReviewResult:
     provider: str | None = None
     model: str | None = None
     files_reviewed: int = 0  # see `review`
+    estimated_input_tokens: int = 0  # what the plan priced its calls at, before any call
 
 
 async def review(
@@ -116,9 +117,11 @@ async def review(
     new_texts: Mapping[str, str] | None = None,
     max_input_tokens: int | None = None,
     input_limit_reason: str | None = None,
+    on_plan: Callable[[Plan], Awaitable[None]] | None = None,
 ) -> ReviewResult:
     """`max_input_tokens`: what the run's calls may send in all (None: no limit), and
-    `input_limit_reason` the words for what is left out over it (default: the run's limit)."""
+    `input_limit_reason` the words for what is left out over it (default: the run's limit);
+    `on_plan` is awaited with the plan before the first call (to show the estimate)."""
     # Pure CPU work on hostile input runs in a thread: the event loop keeps serving the other
     # tenants' runs (and the job's deadline can fire) however long a crafted diff takes.
     kept, skipped = await asyncio.to_thread(filter_files, files, config.path_filters)
@@ -126,6 +129,7 @@ async def review(
     findings = await asyncio.to_thread(scan_secrets, kept)
     outcomes: list[ChunkOutcome] = []
     dropped_invalid = 0
+    estimated_input = 0
     if provider is not None and kept:
         plan = await asyncio.to_thread(
             plan_review,
@@ -141,6 +145,9 @@ async def review(
             new_texts=new_texts,
         )
         not_reviewed.extend(plan.not_reviewed)
+        estimated_input = plan.estimated_input_tokens
+        if on_plan is not None and plan.chunks:
+            await on_plan(plan)
         runner = _ChunkRunner(
             provider=provider,
             pr=pr,
@@ -185,6 +192,7 @@ async def review(
         # With a model: files it saw, in whole or in part, in a chunk that succeeded. Without
         # one: every kept file, all of which the static reviewer read.
         files_reviewed=len(model_reviewed) if provider is not None else len(kept),
+        estimated_input_tokens=estimated_input,
     )
 
 

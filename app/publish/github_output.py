@@ -114,6 +114,18 @@ class Repo:
         self._check_runs[int(created["id"])] = _CheckRunState(completed=False, annotations=0)
         return created
 
+    async def show_on_check_run(
+        self, check_run: dict[str, Any], *, title: str, summary: str
+    ) -> None:
+        """New output on a check run still in progress (what the review is about to do)."""
+        await _call(
+            self.github,
+            "updating the check run",
+            "PATCH",
+            f"{self.path}/check-runs/{check_run['id']}",
+            json={"output": {"title": title, "summary": summary}},
+        )
+
     async def complete_check_run(
         self,
         check_run: dict[str, Any],

@@ -64,6 +64,8 @@ class RunFacts:
     policy: str
     notes: list[str]  # e.g. `.sentinel.yml` problems, chunks that failed
     already_posted: int
+    estimate: str = ""  # what the plan expected to send and spend, before any call
+    cost: str = ""  # what the reported tokens cost at list prices ("" when unknown)
 
 
 def comment_body(placed: Placed, *, allowed_host: str) -> str:
@@ -135,8 +137,9 @@ def summary_body(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
     if facts.notes:
         lines += ["", "### Notes", ""] + [f"- {note}" for note in facts.notes]
     model = f"{facts.provider} `{facts.model}`" if facts.provider else "static reviewers only"
+    cost = f" ({facts.cost})" if facts.cost else ""
     footer = sanitize_markdown(
-        f"{model} · {facts.input_tokens} input / {facts.output_tokens} output tokens · "
+        f"{model} · {facts.input_tokens} input / {facts.output_tokens} output tokens{cost} · "
         f"prompt {facts.prompt_version} · policy {facts.policy} · run `{facts.run_id}`",
         allowed_host=allowed_host,
     )
@@ -196,6 +199,11 @@ def check_text(facts: RunFacts, *, allowed_host: str) -> str:
     return truncate_utf8(text, CHECK_OUTPUT_LIMIT)
 
 
+def estimate_output(estimate: str) -> tuple[str, str]:
+    """(title, summary) of a check run while its model calls run: the plan's estimate."""
+    return "Reviewing", f"Sentinel is reviewing this commit. Planned: {estimate}."
+
+
 def failure_output(reason: str, *, allowed_host: str) -> tuple[str, str]:
     """(title, summary) of the check run of a run that failed: what went wrong, what to do."""
     return "Sentinel could not review this commit", truncate_utf8(
@@ -207,6 +215,8 @@ def check_output(facts: RunFacts, placed: list[Placed], *, allowed_host: str) ->
     """(title, summary) of the check run of a completed review."""
     title = f"{_counts(placed)}"
     summary = summary_body(facts, placed, allowed_host=allowed_host)
+    if facts.estimate:
+        summary += f"\n\nEstimated before the first model call: {facts.estimate}."
     return title, truncate_utf8(summary.replace(SUMMARY_MARKER, ""), CHECK_OUTPUT_LIMIT)
 
 

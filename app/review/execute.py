@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -25,12 +26,13 @@ from app.publish.render import (
     check_output,
     check_text,
     comment_body,
+    estimate_output,
     own_markup,
     review_body,
     summary_body,
 )
 from app.review import queries
-from app.review.errors import from_provider
+from app.review.errors import ReviewError, from_provider
 from app.review.github_source import (
     PullRequestData,
     fetch_compare_files,
@@ -45,8 +47,10 @@ from app.review.together import together
 from app.security.encryption import KeyRing
 from app.usage.records import RunUsage
 from reviewers.anchor import anchor, suggestion_applies
+from reviewers.budget import Plan
 from reviewers.diff import FileDiff, parse_github_file
 from reviewers.engine import PullRequestContext, ReviewResult, cap_comments, review
+from reviewers.pricing import dollars, estimate, price_for, price_table
 from reviewers.providers.base import ProviderError
 
 if TYPE_CHECKING:
@@ -55,6 +59,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+# Output each model call may use: reserved in every call's window, and counted at most this
+# much per call in the estimate shown before the calls.
+MAX_OUTPUT_TOKENS = 4096
 WITHHELD_CHECK_SUMMARY = (
     "Sentinel withheld this review's details because they would have contained a credential "
     "or unsafe markup. The workspace's audit log (`publish.blocked`) says why."
@@ -131,8 +138,9 @@ def _limit_files(
 
 async def _run_reviewers(
     resources: Resources, plan: ReviewPlan, files: list[FileDiff]
-) -> tuple[ReviewResult, str | None, str | None, list[str]]:
-    """(result, provider, model, secrets that must never be posted)."""
+) -> tuple[ReviewResult, str | None, str | None, list[str], dict[str, str]]:
+    """(result, provider, model, secrets that must never be posted, the estimate and cost
+    as the run's metrics keep them)."""
     key = plan.inputs.key
     context = PullRequestContext(
         title=plan.pull.title, body=plan.pull.body, commit_messages=plan.pull.commit_messages
@@ -140,7 +148,7 @@ async def _run_reviewers(
     config = plan.snapshot.review
     if key is None:
         result = await review(files, config=config, provider=None, pr=context, max_model_calls=0)
-        return result, None, None, []
+        return result, None, None, [], {}
     chosen = await open_provider(
         key,
         keyring=KeyRing(resources.settings.encryption_key_ring),
@@ -153,6 +161,28 @@ async def _run_reviewers(
     guarded = StopAwareProvider(
         chosen.provider, resources.sessionmaker, plan.workspace_id, plan.run.id, checked=True
     )
+    price = price_for(chosen.provider.model, price_table(resources.settings.model_prices))
+
+    async def show_estimate(planned: Plan) -> None:
+        """Before the first call: what the run will send and may cost, on the check run."""
+        estimated = estimate(
+            calls=len(planned.chunks),
+            files=len({p for chunk in planned.chunks for p in chunk.paths}),
+            input_tokens=planned.estimated_input_tokens,
+            max_output_tokens=MAX_OUTPUT_TOKENS,
+            price=price,
+        )
+        shown["estimate"] = estimated.describe(chosen.provider.model)
+        if estimated.cost_at_most is not None:
+            shown["estimated_cost_usd"] = str(estimated.cost_at_most)
+        title, summary = estimate_output(shown["estimate"])
+        try:
+            await plan.repo.show_on_check_run(plan.check_run, title=title, summary=summary)
+        except ReviewError as error:
+            # Only a progress note: the review goes on, and the final check run says it all.
+            log.warning("review.estimate_not_shown", run_id=str(plan.run.id), reason=str(error))
+
+    shown: dict[str, str] = {}
     try:
         result = await review(
             files,
@@ -160,14 +190,18 @@ async def _run_reviewers(
             provider=guarded,
             pr=context,
             max_model_calls=plan.snapshot.limits.max_model_calls,
+            max_output_tokens=MAX_OUTPUT_TOKENS,
             forbidden=[secret],
+            on_plan=show_estimate,
             **input_allowance(plan.snapshot, plan.inputs.input_tokens_this_month),
         )
     except ProviderError as error:
         raise from_provider(error) from None
     finally:
         await chosen.provider.aclose()
-    return result, chosen.provider.name, chosen.provider.model, [secret]
+    if price is not None:
+        shown["cost_usd"] = str(price.cost(result.input_tokens, result.output_tokens))
+    return result, chosen.provider.name, chosen.provider.model, [secret], shown
 
 
 def input_allowance(snapshot: PolicySnapshot, spent_this_month: int | None) -> dict[str, Any]:
@@ -239,7 +273,9 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     metrics: dict[str, Any] = dict(run.metrics or {})
     stored = plan.inputs.stored_findings
     if not (metrics.get("reviewed") or stored):
-        result, provider_name, model_name, secrets = await _run_reviewers(resources, plan, files)
+        reviewed = await _run_reviewers(resources, plan, files)
+        result, provider_name, model_name, secrets, costs = reviewed
+        metrics.update(costs)
         metrics.update(
             reviewed=True,
             provider=provider_name,
@@ -251,6 +287,7 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
             model_calls=result.model_calls,
+            estimated_input_tokens=result.estimated_input_tokens,
             dropped_invalid=result.dropped_invalid,
             dropped_filtered=result.dropped_filtered,
             chunks_failed=[c.reason for c in result.chunks if not c.ok],
@@ -293,6 +330,8 @@ async def _publish_and_finish(
         policy=_policy_label(plan.snapshot),
         notes=_notes(plan.snapshot, metrics),
         already_posted=repeated,
+        estimate=str(metrics.get("estimate", "")),
+        cost=_cost_words(metrics),
     )
     inline = [p for p in placed if p.inline]
     critical = any(p.finding.severity.value == "critical" for p in placed)
@@ -435,6 +474,11 @@ def _review_comment(placed: Placed, host: str) -> dict[str, object]:
         comment["start_line"] = placed.start_line
         comment["start_side"] = "RIGHT"
     return comment
+
+
+def _cost_words(metrics: dict[str, Any]) -> str:
+    cost = metrics.get("cost_usd")
+    return f"{dollars(Decimal(str(cost)))} at list prices" if cost is not None else ""
 
 
 def _policy_label(snapshot: PolicySnapshot) -> str:

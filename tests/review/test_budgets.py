@@ -86,3 +86,35 @@ async def test_a_chunk_the_provider_finds_too_long_is_reviewed_in_parts(world: W
     assert statuses.count(200) >= 2
     assert run["metrics"]["model_calls"] == len(statuses)
     assert run["metrics"]["files_reviewed"] == 2
+
+
+async def test_the_estimate_is_on_the_check_run_before_the_call_and_the_cost_after(
+    world: World,
+) -> None:
+    seen_during_the_call: list[str] = []
+
+    def answer(call: Any) -> Any:
+        (check_run,) = world.check_runs()
+        seen_during_the_call.append(check_run.output["summary"])
+        return world.models.reviewer.review(call.prompt)
+
+    world.models.respond_with(answer)
+    run = await _reviewed(world)
+    (during,) = seen_during_the_call
+    estimated = run["metrics"]["estimated_input_tokens"]
+    assert during.startswith("Sentinel is reviewing this commit. Planned: 1 model call for 2 files")
+    assert f"~{estimated:,} input tokens and at most 4,096 output tokens" in during
+    assert "at `claude-sonnet-5-5` list prices" in during
+    # The plan's price is never below what the provider counted (its tokens per cl100k are
+    # fewer than the planner assumes for Anthropic).
+    assert run["metrics"]["input_tokens"] <= estimated
+    cost = run["metrics"]["cost_usd"]
+    expected = (3 * run["metrics"]["input_tokens"] + 15 * run["metrics"]["output_tokens"]) / 1e6
+    assert abs(float(cost) - expected) < 0.0001
+    (check_run,) = world.check_runs()
+    assert (
+        "Estimated before the first model call: 1 model call for 2 files"
+        in (check_run.output["summary"])
+    )
+    (summary,) = world.summaries()
+    assert "at list prices" in summary.body
