@@ -149,19 +149,31 @@ def review(
     format: Annotated[
         ReportFormat, typer.Option("--format", help="How to print the findings.")
     ] = ReportFormat.MARKDOWN,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the plan (calls, files, estimated tokens and cost) and call no model.",
+        ),
+    ] = False,
 ) -> None:
     """Review a unified diff offline with the same reviewers: the static ones always, a model
     when ANTHROPIC_API_KEY or OPENAI_API_KEY is set. Exits 0 even with findings."""
     # Imported here: the model SDKs take seconds to import, and only this command needs them.
-    from app.offline_review import OfflineReviewError, review_patch
+    from app.offline_review import OfflineReviewError, preview_patch, review_patch
 
     try:
         text = sys.stdin.read() if patch == "-" else Path(patch).read_text()
     except OSError as error:
         raise OperatorError(f"cannot read {patch}: {error.strerror}") from None
     configure_logging("WARNING")
+    if dry_run and format is ReportFormat.SARIF:
+        raise OperatorError("--dry-run prints a plan, as markdown or json, not sarif")
     try:
-        report = _run(review_patch(text, format.value))
+        if dry_run:
+            report = preview_patch(text, format.value)
+        else:
+            report = _run(review_patch(text, format.value))
     except OfflineReviewError as error:
         raise OperatorError(str(error)) from None
     typer.echo(report, nl=False)

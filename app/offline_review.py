@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import os
 
-from app.policy.resolve import DEFAULTS
-from reviewers.diff import DiffParseError, parse_unified_diff
+from app.config import Settings
+from app.policy.resolve import DEFAULT_MAX_INPUT_TOKENS, DEFAULTS
+from reviewers.diff import DiffParseError, FileDiff, parse_unified_diff
 from reviewers.engine import PullRequestContext, review
+from reviewers.preview import preview, render_preview
+from reviewers.pricing import price_for, price_table
 from reviewers.providers.base import ModelProvider, ProviderError
+from reviewers.providers.catalog import DEFAULT_MODELS, ProviderName, context_window_for
 from reviewers.providers.factory import create_provider
 from reviewers.report import render_report
 
 MAX_MODEL_CALLS = 20
+MAX_OUTPUT_TOKENS = 4096
 
 
 class OfflineReviewError(Exception):
@@ -41,11 +46,40 @@ def _provider_from_environment() -> tuple[ModelProvider | None, list[str]]:
     return None, []
 
 
-async def review_patch(text: str, output_format: str) -> str:
+def _parsed(text: str) -> list[FileDiff]:
     try:
-        files = parse_unified_diff(text)
+        return parse_unified_diff(text)
     except DiffParseError as error:
         raise OfflineReviewError(f"not a unified diff: {error}") from None
+
+
+def preview_patch(text: str, output_format: str) -> str:
+    """The plan of a review of the diff, priced, without calling any model: for the model
+    the environment names (the key itself is not needed), else the default Claude model."""
+    files = _parsed(text)
+    provider_name: ProviderName = "anthropic"
+    for name, key_var in (("anthropic", "ANTHROPIC_API_KEY"), ("openai", "OPENAI_API_KEY")):
+        if os.environ.get(key_var):
+            provider_name = name  # type: ignore[assignment]
+            break
+    model = os.environ.get("SENTINEL_REVIEW_MODEL") or DEFAULT_MODELS[provider_name]
+    planned = preview(
+        files,
+        config=DEFAULTS,
+        pr=PullRequestContext(),
+        provider=provider_name,
+        model=model,
+        context_window=context_window_for(provider_name, model),
+        max_output_tokens=MAX_OUTPUT_TOKENS,
+        max_model_calls=MAX_MODEL_CALLS,
+        max_input_tokens=DEFAULT_MAX_INPUT_TOKENS,
+        price=price_for(model, price_table(Settings().model_prices)),
+    )
+    return render_preview(planned, output_format)
+
+
+async def review_patch(text: str, output_format: str) -> str:
+    files = _parsed(text)
     provider, secrets = _provider_from_environment()
     try:
         result = await review(
@@ -54,6 +88,8 @@ async def review_patch(text: str, output_format: str) -> str:
             provider=provider,
             pr=PullRequestContext(),
             max_model_calls=MAX_MODEL_CALLS if provider else 0,
+            max_input_tokens=DEFAULT_MAX_INPUT_TOKENS,
+            max_output_tokens=MAX_OUTPUT_TOKENS,
             forbidden=secrets,
         )
     except ProviderError as error:

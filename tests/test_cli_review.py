@@ -91,3 +91,35 @@ async def test_a_rejected_key_is_one_clear_line(key: str) -> None:
     assert out == ""
     assert err.startswith("sentinel: error: the Anthropic key was rejected (401)")
     assert key not in err
+
+
+async def test_a_dry_run_prints_the_plan_and_calls_no_model() -> None:
+    state = ModelFakeState(api_keys=[KEY])
+    async with serve_anthropic(state) as base_url:
+        code, out, err = await _sentinel(
+            "review", "-", "--dry-run", "--format", "json", stdin=PATCH,
+            env={"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": base_url},
+        )  # fmt: skip
+    assert code == 0, err
+    assert state.requests == []
+    plan = json.loads(out)
+    assert (plan["provider"], plan["model"]) == ("anthropic", "claude-sonnet-5-5")
+    assert [call["files"] for call in plan["calls"]] == [["src/app.py"]]
+    assert plan["estimated_input_tokens"] == plan["calls"][0]["estimated_input_tokens"] > 1_000
+    assert plan["output_tokens_at_most"] == 4_096
+    assert float(plan["cost_at_most_usd"]) > 0
+    assert plan["not_reviewed"] == []
+    assert KEY not in out
+
+
+async def test_a_dry_run_in_markdown_names_calls_and_limits() -> None:
+    code, out, err = await _sentinel("review", "-", "--dry-run", stdin=PATCH, env={})
+    assert code == 0, err
+    assert out.startswith("# Sentinel review plan (dry run: no model was called)")
+    assert "Limits: 20 calls, 400,000 input tokens." in out
+    assert "## Call 1: ~" in out
+    code, _, err = await _sentinel(
+        "review", "-", "--dry-run", "--format", "sarif", stdin=PATCH, env={}
+    )
+    assert code != 0
+    assert "--dry-run prints a plan" in err
