@@ -4,11 +4,19 @@ cannot pay for, and a provider that finds a chunk too long gets it in parts."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import httpx
+
+from app.audit import OPERATOR_CLI
 from app.db import tenant_session
+from app.main import create_app
+from app.models.identity import Role
+from app.tokens.service import create_api_token
 from app.models import Policy
 from tests.review.conftest import World
+from tests.support.live_server import serve
 
 
 async def _default_policy(world: World, config: dict[str, Any], version: int = 1) -> None:
@@ -118,3 +126,34 @@ async def test_the_estimate_is_on_the_check_run_before_the_call_and_the_cost_aft
     )
     (summary,) = world.summaries()
     assert "at list prices" in summary.body
+
+
+async def test_the_preview_plans_a_run_without_calling_a_model(world: World) -> None:
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    (workspace,) = await world.hook.rows("SELECT id, slug FROM workspaces")
+    async with tenant_session(world.resources.sessionmaker, workspace["id"]) as session:
+        minted = await create_api_token(
+            session, workspace["id"], role=Role.MEMBER, name="preview", actor=OPERATOR_CLI
+        )
+    headers = {"Authorization": f"Bearer {minted.token}"}
+    async with serve(create_app(world.settings)) as base, httpx.AsyncClient(base_url=base) as api:
+        url = f"/v1/workspaces/{workspace['slug']}/runs/{run['id']}/preview"
+        response = await api.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        plan = response.json()
+        missing = await api.get(
+            f"/v1/workspaces/{workspace['slug']}/runs/{uuid.uuid4()}/preview", headers=headers
+        )
+    assert missing.status_code == 404
+    assert world.models.requests == []
+    assert (plan["provider"], plan["model"]) == ("anthropic", "claude-sonnet-5-5")
+    assert [sorted(call["files"]) for call in plan["calls"]] == [["calc.py", "settings.py"]]
+    assert plan["files_in_diff"] == plan["files_planned"] == 2
+    assert plan["max_input_tokens"] == 400_000
+    assert plan["output_tokens_at_most"] == 4_096
+    assert float(plan["cost_at_most_usd"]) > 0
+    # The review itself then sends what the preview planned.
+    assert await world.review(run["id"]) == "completed"
+    (reviewed,) = await world.runs()
+    assert reviewed["metrics"]["estimated_input_tokens"] == plan["estimated_input_tokens"]

@@ -6,14 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.admin.cursors import decode_time_cursor
 from app.admin.deps import AnyRole
 from app.admin.runs import service
+from app.admin.runs.preview import RunPreview, run_preview
 from app.admin.runs.repository import RunFilters
 from app.admin.runs.schemas import RunDetail, RunPage
 from app.models import RunStatus
+from app.resources import resources
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -54,3 +56,14 @@ async def get_run(run_id: uuid.UUID, context: AnyRole) -> RunDetail:
     """The run, its policy snapshot (naming the policy version), its findings and where each
     was posted."""
     return await service.run_detail(context, run_id)
+
+
+@router.get(
+    "/{run_id}/preview",
+    response_model=RunPreview,
+    summary="What reviewing the run's commit would cost, planned without calling a model",
+)
+async def preview_run(run_id: uuid.UUID, context: AnyRole, request: Request) -> RunPreview:
+    """The calls the review would make, the files in each, estimated input tokens, the most
+    output and cost it could reach at list prices, and what it would leave out and why."""
+    return await run_preview(context, run_id, resources(request).github_app)
