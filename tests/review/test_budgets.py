@@ -12,9 +12,9 @@ import httpx
 from app.audit import OPERATOR_CLI
 from app.db import tenant_session
 from app.main import create_app
+from app.models import Policy
 from app.models.identity import Role
 from app.tokens.service import create_api_token
-from app.models import Policy
 from tests.review.conftest import World
 from tests.support.live_server import serve
 

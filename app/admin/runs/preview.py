@@ -2,11 +2,12 @@
 cost, planned as the worker plans it, without calling any model.
 
 The pull request's title, body and commits are read as the review reads them (they are in
-every prompt). The diff is the run's own (base...head, from GitHub's compare API with the installation's
-token; the pull request's file list when compare cannot give all of it). The policy is the
-run's frozen snapshot, or for a run that has not started, what applies now (without the
-repository's `.sentinel.yml`, which only a review reads). The model is the one the review
-would use; its key is not opened. The monthly budget left is read from the usage records.
+every prompt). The diff is the run's own (base...head, from GitHub's compare API with the
+installation's token; the pull request's file list when compare cannot give all of it). The
+policy is the run's frozen snapshot, or for a run that has not started, what applies now
+(without the repository's `.sentinel.yml`, which only a review reads). The model is the one
+the review would use; its key is not opened. The monthly budget left is read from the usage
+records.
 """
 
 from __future__ import annotations
