@@ -20,6 +20,7 @@ from typing import Literal
 from reviewers.anchor import cap_comments
 from reviewers.budget import Chunk, Plan, plan_chunks, split_chunk
 from reviewers.config import ReviewConfig, Severity
+from reviewers.deleted import DeletedFile, deleted_files
 from reviewers.diff import FileDiff
 from reviewers.filters import filter_files
 from reviewers.findings import Finding
@@ -125,7 +126,11 @@ async def review(
     # Pure CPU work on hostile input runs in a thread: the event loop keeps serving the other
     # tenants' runs (and the job's deadline can fire) however long a crafted diff takes.
     kept, skipped = await asyncio.to_thread(filter_files, files, config.path_filters)
-    not_reviewed = list(skipped)
+    removed = [f for f in files if f.status == "removed"]
+    deleted = await asyncio.to_thread(deleted_files, removed, kept) if provider else []
+    shown = {d.path for d in deleted}
+    # A deleted file's line is in every prompt: it is not "not reviewed" when a model reads it.
+    not_reviewed = [(p, r) for p, r in skipped if p not in shown]
     findings = await asyncio.to_thread(scan_secrets, kept)
     outcomes: list[ChunkOutcome] = []
     dropped_invalid = 0
@@ -143,6 +148,7 @@ async def review(
             max_input_tokens=max_input_tokens,
             input_limit_reason=input_limit_reason,
             new_texts=new_texts,
+            deleted=deleted,
         )
         not_reviewed.extend(plan.not_reviewed)
         estimated_input = plan.estimated_input_tokens
@@ -155,6 +161,7 @@ async def review(
             max_output_tokens=max_output_tokens,
             forbidden=list(forbidden),
             new_texts=new_texts,
+            deleted=deleted,
             spare_calls=max(0, max_model_calls - len(plan.chunks)),
             input_left=(
                 max_input_tokens - plan.estimated_input_tokens
@@ -254,10 +261,11 @@ def plan_review(
     max_input_tokens: int | None = None,
     input_limit_reason: str | None = None,
     new_texts: Mapping[str, str] | None = None,
+    deleted: Sequence[DeletedFile] = (),
 ) -> Plan:
     """The calls a review would make, priced in the provider's tokens, without making them."""
     factor = token_factor(provider_name)
-    system, user = render_prompt([], pr, config, partial=True)
+    system, user = render_prompt([], pr, config, partial=True, deleted=deleted)
     # Each call's data boundary is random, and so is its token count: priced at the most
     # 16 hex digits can cost (a token each), so that no call's prompt costs more.
     system, user = (_BOUNDARY.sub(_COSTLIEST_BOUNDARY, text) for text in (system, user))
@@ -284,6 +292,7 @@ class _ChunkRunner:
     max_output_tokens: int
     forbidden: list[str]
     new_texts: Mapping[str, str] | None
+    deleted: Sequence[DeletedFile]
     # Calls left under the run's cap once every chunk has had its first call: repairs draw
     # on these, so the cap holds even when several answers are malformed.
     spare_calls: int
@@ -314,6 +323,7 @@ class _ChunkRunner:
             forbidden=self.forbidden,
             new_texts=self.new_texts,
             partial=chunk.partial,
+            deleted=self.deleted,
         )
 
     async def _in_parts(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from reviewers.config import PathInstruction, ReviewConfig
 from reviewers.context import hunk_context, language_of
+from reviewers.deleted import DeletedFile
 from reviewers.diff import FileDiff, Hunk
 from reviewers.globs import glob_match
 from reviewers.output import OUTPUT_SCHEMA
@@ -135,8 +136,10 @@ def render_prompt(
     *,
     new_texts: Mapping[str, str] | None = None,
     partial: bool = False,
+    deleted: Sequence[DeletedFile] = (),
 ) -> tuple[str, str]:
-    """(system, user) text for one chunk."""
+    """(system, user) text for one chunk; `deleted`: the files the PR deletes, one line
+    each, shown to every chunk."""
     title = _clip(_masked(sanitize_untrusted(pr_context.title)), MAX_TITLE_CHARS)
     body = _clip(_masked(sanitize_untrusted(pr_context.body)), MAX_BODY_CHARS)
     messages = [
@@ -145,6 +148,9 @@ def render_prompt(
     ]
     commits = "\n---\n".join(messages)
     diff = render_diff(chunk, new_texts)
+    if deleted:
+        lines = [sanitize_untrusted(one_line(d.line())) for d in deleted]
+        diff = "\n".join([*lines, diff]) if diff else "\n".join(lines)
     boundary = new_boundary(title, body, commits, diff)
     instructions = sanitize_untrusted(config.instructions or "").strip()
     path_instructions = [
@@ -175,8 +181,11 @@ def build_request(
     forbidden: Iterable[str] = (),
     new_texts: Mapping[str, str] | None = None,
     partial: bool = False,
+    deleted: Sequence[DeletedFile] = (),
 ) -> ModelRequest:
-    system, user = render_prompt(chunk, pr_context, config, new_texts=new_texts, partial=partial)
+    system, user = render_prompt(
+        chunk, pr_context, config, new_texts=new_texts, partial=partial, deleted=deleted
+    )
     forbidden = list(forbidden)
     return ModelRequest(
         system=redact(system, forbidden),
