@@ -69,7 +69,7 @@ def _names(file: FileDiff) -> list[str]:
             if match is None and python:
                 match = _PY_ASSIGNMENT.match(text)
             if match is not None:
-                name = match.group(1)
+                name = match.group(1) or ""
                 if len(name) >= _MIN_NAME and name not in names:
                     names.append(name)
             if len(names) >= MAX_NAMES:
@@ -91,7 +91,7 @@ def _references(names: Sequence[str], others: Sequence[FileDiff]) -> list[tuple[
                     continue
                 match = words.search(line.text[:2000])
                 if match is not None:
-                    found.append((file.path, line.new_line, match.group(1)))
+                    found.append((file.path, line.new_line, match.group(1) or ""))
                     if len(found) >= MAX_REFERENCES:
                         return found
     return found
