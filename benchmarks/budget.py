@@ -132,7 +132,7 @@ def _hunk_figures(name: str, files: list[FileDiff]) -> list[Figure]:
     context: list[int] = []
     for file in files:
         for hunk in file.hunks:
-            head, _ = render_hunk_parts(hunk, None, None)
+            head, _ = render_hunk_parts(hunk)
             heads.append(count_tokens(head) + 1)
             context.append(sum(1 for line in hunk.lines if line.kind == "context"))
     old = round(OLD_HUNK_HEAD_CHARS / OLD_CHARS_PER_TOKEN)

@@ -29,7 +29,7 @@ from reviewers.config import PathInstruction
 from reviewers.diff import FileDiff, Hunk
 from reviewers.globs import glob_match
 from reviewers.render import (
-    file_sources,
+    file_source,
     render_file_header,
     render_hunk_parts,
     render_path_instruction,
@@ -112,11 +112,11 @@ class _Pricer:
     def hunks(self, file: FileDiff, stop_above: int | None = None) -> list[int] | None:
         """The price of each hunk of `file`, head line and lines; None as soon as they add up
         to more than `stop_above` (the rest is not rendered)."""
-        language, new_lines = file_sources(file, self.new_texts)
+        source = file_source(file, self.new_texts)
         prices: list[int] = []
         total = 0
         for hunk in file.hunks:
-            head, lines = render_hunk_parts(hunk, language, new_lines, for_pricing=True)
+            head, lines = render_hunk_parts(hunk, source, for_pricing=True)
             prices.append(self.tokens("\n".join([head, *lines])))
             total += prices[-1]
             if stop_above is not None and total > stop_above:
@@ -320,8 +320,8 @@ def _slice_lines(
 ) -> list[tuple[Hunk, int]]:
     """Cut a hunk too large for one call into consecutive slices that fit, with their prices;
     a single line larger than a call (minified code) goes to `unfit`."""
-    language, new_lines = file_sources(file, pricer.new_texts)
-    head, rendered = render_hunk_parts(hunk, language, new_lines, for_pricing=True)
+    source = file_source(file, pricer.new_texts)
+    head, rendered = render_hunk_parts(hunk, source, for_pricing=True)
     # Every slice repeats the head line (its numbers change by a few digits at most).
     head_cost = pricer.tokens(head) + 2
     line_costs = [pricer.tokens(text) for text in rendered]

@@ -20,6 +20,7 @@ from reviewers.globs import glob_match
 from reviewers.output import OUTPUT_SCHEMA
 from reviewers.prompts import PROMPT_VERSION, render_template
 from reviewers.providers.base import ModelRequest
+from reviewers.scope import EDGE_LINES, MAX_SCOPE_LINES, Scope, enclosing_scope
 from reviewers.static.secrets import redact_lines
 from reviewers.untrusted import (
     new_boundary,
@@ -66,10 +67,16 @@ def render_diff(files: Sequence[FileDiff], new_texts: Mapping[str, str] | None =
     blocks: list[str] = []
     for file in files:
         blocks.append(render_file_header(file))
-        language, new_lines = file_sources(file, new_texts)
-        for hunk in file.hunks:
-            head, lines = render_hunk_parts(hunk, language, new_lines)
+        source = file_source(file, new_texts)
+        shown = 0  # the last new line shown so far: context never repeats or runs ahead
+        for index, hunk in enumerate(file.hunks):
+            following = file.hunks[index + 1] if index + 1 < len(file.hunks) else None
+            head, lines = render_hunk_parts(
+                hunk, source, after_line=shown,
+                before_line=following.new_start if following is not None else None,
+            )  # fmt: skip
             blocks.append("\n".join([head, *lines]))
+            shown = max(shown, _last_new_line(hunk, lines))
     return "\n".join(blocks)
 
 
@@ -80,39 +87,107 @@ def render_file_header(file: FileDiff) -> str:
     return header + ")"
 
 
-def file_sources(
-    file: FileDiff, new_texts: Mapping[str, str] | None
-) -> tuple[str | None, list[str] | None]:
-    """The file's language and its new text's lines (None when unknown or not needed), worked
-    out once per file: every hunk looks up its enclosing definition in these lines."""
-    language = language_of(file.path)
+@dataclass(frozen=True)
+class FileSource:
+    """What is known of a file beyond its diff, worked out once per file: every hunk looks
+    up its enclosing definition in it."""
+
+    path: str
+    language: str | None  # for the line heuristics (reviewers/context.py)
+    text: str | None  # the new file's text, when it was fetched
+    lines: list[str] | None  # `text` split into lines
+
+
+def file_source(file: FileDiff, new_texts: Mapping[str, str] | None) -> FileSource:
     text = (new_texts or {}).get(file.path)
-    return language, text.splitlines() if text is not None and language is not None else None
+    return FileSource(
+        file.path, language_of(file.path), text, text.splitlines() if text is not None else None
+    )
 
 
 def render_hunk_parts(
-    hunk: Hunk, language: str | None, new_lines: Sequence[str] | None, *, for_pricing: bool = False
+    hunk: Hunk,
+    source: FileSource | None = None,
+    *,
+    for_pricing: bool = False,
+    after_line: int = 0,
+    before_line: int | None = None,
 ) -> tuple[str, list[str]]:
-    """A hunk as the prompt shows it: its head line, and one rendered line per diff line.
+    """A hunk as the prompt shows it: its head line, and its rendered lines. With the new
+    file's text, the lines of the enclosing definition (reviewers/scope.py) that the hunk does
+    not show come before and after it as unchanged lines, so the model sees all of it.
 
     `for_pricing`: the lines sanitised but not redacted, which the budget counts instead (the
     secret scan is most of the cost): a masked secret is shorter than the random text it
-    replaces and costs fewer tokens, so the price is never lower."""
+    replaces and costs fewer tokens, so the price is never lower.
+
+    Lines of the definition are shown only after `after_line` and before `before_line` (the
+    neighbouring hunks): the budget prices a hunk without neighbours, the most it can show."""
     head = f"@@ -{hunk.old_start},{hunk.old_length} +{hunk.new_start},{hunk.new_length} @@"
-    scope = hunk_context(language, hunk, new_lines)
-    if scope:
-        head += f" in: {one_line(scope)}"
-    texts = sanitize_code_lines([line.text for line in hunk.lines])
+    before: list[tuple[int, str]] = []
+    after: list[tuple[int, str]] = []
+    scope = _scope(hunk, source)
+    if scope is not None and source is not None and source.lines is not None:
+        label: str | None = scope.signature
+        before, after = _surrounding(hunk, scope, source.lines)
+        before = [(n, t) for n, t in before if n > after_line]
+        after = [(n, t) for n, t in after if before_line is None or n < before_line]
+    else:
+        label = hunk_context(
+            source.language if source else None, hunk, source.lines if source else None
+        )
+    label = " ".join((label or "").split())
+    if label:
+        head += f" in: {one_line(label if len(label) <= 200 else label[:199] + '…')}"
+    texts = [text for _, text in before]
+    texts += [line.text for line in hunk.lines]
+    texts += [text for _, text in after]
+    texts = sanitize_code_lines(texts)
     if not for_pricing:
         texts = redact_lines(texts)
+    numbers = [n for n, _ in before] + [ln.new_line for ln in hunk.lines] + [n for n, _ in after]
+    kinds = ["context"] * len(before) + [ln.kind for ln in hunk.lines] + ["context"] * len(after)
     out: list[str] = []
-    for line, text in zip(hunk.lines, texts, strict=True):
-        if line.kind == "deleted":
+    for number, kind, text in zip(numbers, kinds, texts, strict=True):
+        if kind == "deleted":
             out.append(f"{'':>{NUMBER_WIDTH}} - {text}")
         else:
-            marker = "+" if line.kind == "added" else " "
-            out.append(f"{line.new_line:>{NUMBER_WIDTH}} {marker} {text}")
+            marker = "+" if kind == "added" else " "
+            out.append(f"{number:>{NUMBER_WIDTH}} {marker} {text}")
     return head, out
+
+
+def _last_new_line(hunk: Hunk, rendered: Sequence[str]) -> int:
+    """The highest new-line number among a rendered hunk's lines."""
+    numbers = [int(text[:NUMBER_WIDTH]) for text in rendered if text[:NUMBER_WIDTH].strip()]
+    return max(numbers, default=hunk.new_start)
+
+
+def _scope(hunk: Hunk, source: FileSource | None) -> Scope | None:
+    if source is None or source.lines is None:
+        return None
+    changed = [ln.new_line for ln in hunk.lines if ln.kind == "added" and ln.new_line]
+    if changed:
+        first, last = changed[0], changed[-1]
+    else:  # a pure deletion: the line after it
+        first = last = max(1, hunk.new_start)
+    return enclosing_scope(source.path, source.text, source.lines, first, last)
+
+
+def _surrounding(
+    hunk: Hunk, scope: Scope, lines: Sequence[str]
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The new file's lines of `scope` before and after what the hunk shows, numbered; for a
+    definition longer than `MAX_SCOPE_LINES`, only `EDGE_LINES` on each side."""
+    shown_first = hunk.new_start
+    shown_last = hunk.new_end if hunk.new_length else hunk.new_start - 1
+    start, end = scope.start_line, min(scope.end_line, len(lines))
+    if end - start + 1 > MAX_SCOPE_LINES:
+        start = max(start, shown_first - EDGE_LINES)
+        end = min(end, shown_last + EDGE_LINES)
+    before = [(n, lines[n - 1]) for n in range(start, min(shown_first, end + 1))]
+    after = [(n, lines[n - 1]) for n in range(max(shown_last + 1, start), end + 1)]
+    return before, after
 
 
 def render_path_instruction(instruction: PathInstruction) -> tuple[str, str]:
