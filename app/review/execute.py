@@ -33,6 +33,7 @@ from app.publish.render import (
 )
 from app.review import queries
 from app.review.errors import ReviewError, from_provider
+from app.review.file_texts import fetch_new_texts
 from app.review.github_source import (
     PullRequestData,
     fetch_compare_files,
@@ -137,7 +138,10 @@ def _limit_files(
 
 
 async def _run_reviewers(
-    resources: Resources, plan: ReviewPlan, files: list[FileDiff]
+    resources: Resources,
+    plan: ReviewPlan,
+    files: list[FileDiff],
+    entries: list[dict[str, Any]],
 ) -> tuple[ReviewResult, str | None, str | None, list[str], dict[str, str]]:
     """(result, provider, model, secrets that must never be posted, the estimate and cost
     as the run's metrics keep them)."""
@@ -157,6 +161,9 @@ async def _run_reviewers(
         transport=resources.model_transport,
     )
     secret = chosen.api_key.get_secret_value()
+    new_texts = await fetch_new_texts(
+        plan.github, plan.workspace_id, plan.repository.name, files, entries
+    )
     # The policy snapshot was frozen only while the run was still running (job.py).
     guarded = StopAwareProvider(
         chosen.provider, resources.sessionmaker, plan.workspace_id, plan.run.id, checked=True
@@ -193,6 +200,7 @@ async def _run_reviewers(
             max_output_tokens=MAX_OUTPUT_TOKENS,
             forbidden=[secret],
             on_plan=show_estimate,
+            new_texts=new_texts,
             **input_allowance(plan.snapshot, plan.inputs.input_tokens_this_month),
         )
     except ProviderError as error:
@@ -273,7 +281,7 @@ async def execute_review(resources: Resources, plan: ReviewPlan) -> None:
     metrics: dict[str, Any] = dict(run.metrics or {})
     stored = plan.inputs.stored_findings
     if not (metrics.get("reviewed") or stored):
-        reviewed = await _run_reviewers(resources, plan, files)
+        reviewed = await _run_reviewers(resources, plan, files, raw_files)
         result, provider_name, model_name, secrets, costs = reviewed
         metrics.update(costs)
         metrics.update(

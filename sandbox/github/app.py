@@ -23,6 +23,7 @@ from sandbox.github import (
     endpoints_checks,
     endpoints_comments,
     endpoints_git,
+    endpoints_graphql,
     endpoints_reviews,
     manifest,
     shapes,
@@ -56,6 +57,7 @@ def create_github_app(state: GitHubState) -> FastAPI:
     for module in (
         endpoints,
         endpoints_git,
+        endpoints_graphql,
         endpoints_checks,
         endpoints_reviews,
         endpoints_comments,

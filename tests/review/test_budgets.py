@@ -15,7 +15,8 @@ from app.main import create_app
 from app.models import Policy
 from app.models.identity import Role
 from app.tokens.service import create_api_token
-from tests.review.conftest import World
+from sandbox.github import pull_request_event
+from tests.review.conftest import NAME, NUMBER, OWNER, World
 from tests.support.live_server import serve
 
 
@@ -157,3 +158,46 @@ async def test_the_preview_plans_a_run_without_calling_a_model(world: World) -> 
     assert await world.review(run["id"]) == "completed"
     (reviewed,) = await world.runs()
     assert reviewed["metrics"]["estimated_input_tokens"] == plan["estimated_input_tokens"]
+
+
+LONG_MAIN = (
+    "def add(a, b):\n    return a + b\n\n\n"
+    "def ratio(total, zero):\n    return total / zero  # BUG: zero is never checked\n\n\n"
+    "def main():\n"
+    '    """Print a few sums."""\n'
+    + "".join(f"    print(add({i}, {i}))\n" for i in range(12))
+    + "    return 0\n"
+)
+CHANGED_MAIN = LONG_MAIN.replace("print(add(6, 6))", "print(add(6, 7))")
+
+
+async def test_the_prompt_shows_the_whole_enclosing_function_from_the_head(world: World) -> None:
+    await _reviewed(world)
+    for sha, parent, text in (
+        ("d00d" + "1" * 36, world.head_sha, LONG_MAIN),
+        ("d00d" + "2" * 36, "d00d" + "1" * 36, CHANGED_MAIN),
+    ):
+        world.github.add_commit(
+            OWNER, NAME, sha, parent,
+            [{"filename": "calc.py", "status": "modified", "content": text}], "Longer main",
+        )  # fmt: skip
+    world.github.update_pull_request(OWNER, NAME, NUMBER, head_sha="d00d" + "2" * 36)
+    world.head_sha = "d00d" + "2" * 36
+    world.models.reset()
+    before = len(world.github.requests)
+    await world.deliver(
+        "pull_request",
+        pull_request_event(world.github, OWNER, NAME, NUMBER, "synchronize", before=world.head_sha),
+    )
+    assert "completed" in await world.review_pending()
+    (call,) = world.models.calls
+    diff = call.prompt.split("BEGIN diff]]", 1)[1]
+    # git shows 3 lines around the change; the prompt shows main() whole, labelled by it.
+    assert "in: def main():" in diff
+    assert '"""Print a few sums."""' in diff  # line 10, 6 above the hunk's first line
+    assert "print(add(0, 0))" in diff
+    assert "return 0" in diff
+    assert "def ratio" not in diff.split("FILE: calc.py", 1)[1]  # outside main()
+    # The texts came in one GraphQL request for the whole pull request.
+    graphql = [r for r in world.github.requests[before:] if r.path == "/graphql"]
+    assert len(graphql) == 1

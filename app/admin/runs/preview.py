@@ -27,6 +27,7 @@ from app.models import Installation, ProviderKey, Repository, UsageRecord
 from app.policy.resolve import PolicySnapshot, load_policy_sources, snapshot_from
 from app.review.errors import ReviewError
 from app.review.execute import MAX_OUTPUT_TOKENS, input_allowance
+from app.review.file_texts import fetch_new_texts
 from app.review.github_source import (
     fetch_compare_files,
     fetch_pull_request,
@@ -99,12 +100,13 @@ async def run_preview(
             entries = await fetch_pull_request_files(github, owner, name, run.pull_request_number)
     except ReviewError as error:
         raise ApiError(502, "github_unavailable", str(error)) from None
+    files = await asyncio.to_thread(lambda: [parse_github_file(entry) for entry in entries])
+    new_texts = await fetch_new_texts(github, context.workspace_id, repository.name, files, entries)
     provider: ProviderName = key.provider  # type: ignore[assignment]
     model = snapshot.model or key.model or DEFAULT_MODELS[provider]
     allowance = input_allowance(snapshot, await _spent_this_month(context, snapshot))
 
     def plan() -> RunPreview:
-        files = [parse_github_file(entry) for entry in entries]
         planned = preview(
             files,
             config=snapshot.review,
@@ -117,6 +119,7 @@ async def run_preview(
             max_output_tokens=MAX_OUTPUT_TOKENS,
             max_model_calls=snapshot.limits.max_model_calls,
             price=price_for(model, price_table(context.settings.model_prices)),
+            new_texts=new_texts,
             **allowance,
         )
         return RunPreview.model_validate(planned.as_dict())
