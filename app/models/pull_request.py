@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKeyConstraint,
@@ -55,5 +56,7 @@ class PullRequest(TenantMixin, Base):
     )
     paused_by: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Sentinel's one summary comment on the pull request, once posted (updated in place).
+    summary_comment_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from githubkit import GitHub
+from githubkit.exception import RequestFailed
 
 from app.publish.render import SUMMARY_MARKER, run_marker
 from app.review.errors import from_github
@@ -220,8 +221,23 @@ class Repo:
 
     # -- summary comment -----------------------------------------------------------------
 
-    async def upsert_summary(self, number: int, body: str) -> dict[str, Any]:
-        """The PR's one summary comment, found by its marker among the App's comments."""
+    async def upsert_summary(
+        self, number: int, body: str, *, known_id: int | None = None
+    ) -> dict[str, Any]:
+        """The PR's one summary comment: updated by its known id (one call), else found by its
+        marker among the App's comments, else posted. A known comment someone deleted (404)
+        is looked for, then posted again."""
+        if known_id is not None:
+            try:
+                response = await self.github.arequest(
+                    "PATCH", f"{self.path}/issues/comments/{known_id}", json={"body": body}
+                )
+                return dict(raw(response))
+            except RequestFailed as error:
+                if error.response.status_code != 404:
+                    raise from_github(error, "updating the summary comment") from None
+            except Exception as error:
+                raise from_github(error, "updating the summary comment") from None
         url = f"{self.path}/issues/{number}/comments"
         async for comment in _listed(self.github, "listing comments", url):
             if SUMMARY_MARKER in (comment.get("body") or "") and self.identity.wrote(comment):

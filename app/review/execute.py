@@ -396,10 +396,14 @@ async def _publish_and_finish(
     async def upsert_summary() -> dict[str, Any] | None:
         if not guard.allows("summary", markdown=[full_summary]):
             return None
-        async with queries.summary_turn(resources.direct, run) as still_current:
-            if not still_current:
+        async with queries.summary_turn(resources.direct, run) as turn:
+            if not turn.current:
                 return None  # superseded meanwhile: the newer run owns the summary
-            return await plan.repo.upsert_summary(run.pull_request_number, full_summary)
+            posted = await plan.repo.upsert_summary(
+                run.pull_request_number, full_summary, known_id=turn.comment_id
+            )
+            await turn.remember(int(posted["id"]))
+            return posted
 
     # Three places on GitHub, side by side; each is idempotent if the job runs again.
     (review_id, comment_ids), _, summary_comment = await together(

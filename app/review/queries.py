@@ -438,8 +438,30 @@ def summary_lock_key(repository_id: uuid.UUID, pull_request_number: int) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+@dataclass
+class SummaryTurn:
+    """A run's turn at its PR's summary comment (see `summary_turn`)."""
+
+    current: bool  # the run is still the PR's newest: it may write the summary
+    comment_id: int | None  # the summary comment posted before, if Sentinel knows it
+    _connection: AsyncConnection[Any]
+    _run: Run
+
+    async def remember(self, comment_id: int) -> None:
+        """Keep the comment's id on the pull request, in the turn's transaction."""
+        if comment_id == self.comment_id:
+            return
+        await self._connection.execute(
+            "UPDATE pull_requests SET summary_comment_id = %(comment)s, updated_at = now() "
+            "WHERE workspace_id = %(workspace)s AND repository_id = %(repository)s "
+            "AND number = %(number)s",
+            {"comment": comment_id, "workspace": self._run.workspace_id,
+             "repository": self._run.repository_id, "number": self._run.pull_request_number},
+        )  # fmt: skip
+
+
 @asynccontextmanager
-async def summary_turn(db: DirectDatabase, run: Run) -> AsyncIterator[bool]:
+async def summary_turn(db: DirectDatabase, run: Run) -> AsyncIterator[SummaryTurn]:
     """This run's turn to write its PR's summary comment: True while it is still `running`.
 
     One PR, one summary comment, updated in place; and only by a run that is still current.
@@ -453,12 +475,17 @@ async def summary_turn(db: DirectDatabase, run: Run) -> AsyncIterator[bool]:
             "SELECT pg_advisory_xact_lock(%(key)s)",
             {"key": summary_lock_key(run.repository_id, run.pull_request_number)},
         )
-        status = await _one(
+        row = await _one(
             connection,
-            "SELECT status FROM runs WHERE workspace_id = %(workspace)s AND id = %(run)s",
+            "SELECT r.status, p.summary_comment_id FROM runs r LEFT JOIN pull_requests p "
+            "ON p.workspace_id = r.workspace_id AND p.repository_id = r.repository_id "
+            "AND p.number = r.pull_request_number "
+            "WHERE r.workspace_id = %(workspace)s AND r.id = %(run)s",
             {"workspace": run.workspace_id, "run": run.id},
         )
-        yield status is not None and status[0] == RunStatus.RUNNING
+        current = row is not None and row[0] == RunStatus.RUNNING
+        known = int(row[1]) if row is not None and row[1] is not None else None
+        yield SummaryTurn(current, known, connection, run)
 
 
 async def _one(
