@@ -26,14 +26,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reviewers.config import PathInstruction
+from reviewers.crossfile import definition_index, used_definitions
 from reviewers.diff import FileDiff, Hunk
 from reviewers.globs import glob_match
 from reviewers.render import (
     file_source,
+    render_definition,
     render_file_header,
     render_hunk_parts,
     render_path_instruction,
 )
+from reviewers.scope import Definition
 from reviewers.tokens import count_tokens
 
 INPUT_SAFETY = 0.97
@@ -50,6 +53,8 @@ class Chunk:
     estimated_tokens: int  # the diff section's tokens (the prompt's fixed part not included)
     # True when a file here is only part of its diff (split to fit): the prompt says so.
     partial: bool = False
+    # Definitions from other changed files that the changes here call (reviewers/crossfile.py).
+    definitions: tuple[Definition, ...] = ()
 
     @property
     def paths(self) -> list[str]:
@@ -73,6 +78,7 @@ class _Bin:
     files: list[FileDiff] = field(default_factory=list)
     tokens: int = 0
     partial: bool = False
+    definitions: list[Definition] = field(default_factory=list)
 
     def add(self, piece: FileDiff, tokens: int, partial: bool) -> None:
         for index, present in enumerate(self.files):
@@ -151,7 +157,7 @@ class _Limits:
             return None, self.input_reason
         target = next((b for b in bins if b.tokens + cost <= self.room), None)
         if target is not None:
-            self._spend(cost)
+            self.spend(cost)
             return target, ""
         if len(bins) >= self.max_calls:
             return None, self.call_reason
@@ -159,10 +165,10 @@ class _Limits:
             return None, self.input_reason
         target = _Bin()
         bins.append(target)
-        self._spend(self.overhead + cost)
+        self.spend(self.overhead + cost)
         return target, ""
 
-    def _spend(self, tokens: int) -> None:
+    def spend(self, tokens: int) -> None:
         if self.run_left is not None:
             self.run_left -= tokens
 
@@ -242,8 +248,33 @@ def plan_chunks(
             not_reviewed.append((file.path, f"not reviewed: {why}"))
         else:
             not_reviewed.append((file.path, f"{_describe(left_out)} not reviewed: {why}"))
-    chunks = [Chunk(tuple(b.files), b.tokens, b.partial) for b in bins]
+    if new_texts:
+        _add_definitions(bins, new_texts, pricer, limits)
+    chunks = [Chunk(tuple(b.files), b.tokens, b.partial, tuple(b.definitions)) for b in bins]
     return Plan(chunks, not_reviewed, prompt_overhead_tokens)
+
+
+def _add_definitions(
+    bins: Sequence[_Bin],
+    new_texts: Mapping[str, str],
+    pricer: _Pricer,
+    limits: _Limits,
+) -> None:
+    """Within each call's room and the run's, the definitions its changes call from other
+    changed files; what does not fit is left out (context, never a reason to skip code)."""
+    index = definition_index(new_texts)
+    if not index:
+        return
+    for target in bins:
+        for found in used_definitions(target.files, index):
+            cost = pricer.tokens(render_definition(found, new_texts[found.path], for_pricing=True))
+            if target.tokens + cost > limits.room:
+                continue
+            if limits.run_left is not None and cost > limits.run_left:
+                continue
+            target.definitions.append(found)
+            target.tokens += cost
+            limits.spend(cost)
 
 
 def split_chunk(chunk: Chunk) -> tuple[Chunk, Chunk] | None:

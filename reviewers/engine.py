@@ -324,6 +324,7 @@ class _ChunkRunner:
             new_texts=self.new_texts,
             partial=chunk.partial,
             deleted=self.deleted,
+            definitions=chunk.definitions,
         )
 
     async def _in_parts(

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 from reviewers.config import PathInstruction, ReviewConfig
 from reviewers.context import hunk_context, language_of
+from reviewers.crossfile import definition_lines
 from reviewers.deleted import DeletedFile
 from reviewers.diff import FileDiff, Hunk
 from reviewers.globs import glob_match
 from reviewers.output import OUTPUT_SCHEMA
 from reviewers.prompts import PROMPT_VERSION, render_template
 from reviewers.providers.base import ModelRequest
-from reviewers.scope import EDGE_LINES, MAX_SCOPE_LINES, Scope, enclosing_scope
+from reviewers.scope import EDGE_LINES, MAX_SCOPE_LINES, Definition, Scope, enclosing_scope
 from reviewers.static.secrets import redact_lines
 from reviewers.untrusted import (
     new_boundary,
@@ -190,6 +191,20 @@ def _surrounding(
     return before, after
 
 
+def render_definition(found: Definition, text: str, *, for_pricing: bool = False) -> str:
+    """A definition from another changed file, shown for reference after the diff."""
+    numbered = definition_lines(found, text)
+    texts = sanitize_code_lines([code for _, code in numbered])
+    if not for_pricing:
+        texts = redact_lines(texts)
+    head = (
+        f"DEFINITION: {one_line(found.name)} in {one_line(found.path)}, lines "
+        f"{found.start_line}-{numbered[-1][0] if numbered else found.end_line}"
+    )
+    body = [f"{n:>{NUMBER_WIDTH}}   {code}" for (n, _), code in zip(numbered, texts, strict=True)]
+    return "\n".join([head, *body])
+
+
 def render_path_instruction(instruction: PathInstruction) -> tuple[str, str]:
     """(path, instructions) as the prompt shows a path instruction."""
     return one_line(instruction.path), " ".join(
@@ -212,6 +227,7 @@ def render_prompt(
     new_texts: Mapping[str, str] | None = None,
     partial: bool = False,
     deleted: Sequence[DeletedFile] = (),
+    definitions: Sequence[Definition] = (),
 ) -> tuple[str, str]:
     """(system, user) text for one chunk; `deleted`: the files the PR deletes, one line
     each, shown to every chunk."""
@@ -223,6 +239,13 @@ def render_prompt(
     ]
     commits = "\n---\n".join(messages)
     diff = render_diff(chunk, new_texts)
+    shown = [
+        render_definition(d, (new_texts or {})[d.path])
+        for d in definitions
+        if d.path in (new_texts or {})
+    ]
+    if shown:
+        diff = "\n".join([diff, *shown])
     if deleted:
         lines = [sanitize_untrusted(one_line(d.line())) for d in deleted]
         diff = "\n".join([*lines, diff]) if diff else "\n".join(lines)
@@ -257,9 +280,16 @@ def build_request(
     new_texts: Mapping[str, str] | None = None,
     partial: bool = False,
     deleted: Sequence[DeletedFile] = (),
+    definitions: Sequence[Definition] = (),
 ) -> ModelRequest:
     system, user = render_prompt(
-        chunk, pr_context, config, new_texts=new_texts, partial=partial, deleted=deleted
+        chunk,
+        pr_context,
+        config,
+        new_texts=new_texts,
+        partial=partial,
+        deleted=deleted,
+        definitions=definitions,
     )
     forbidden = list(forbidden)
     return ModelRequest(

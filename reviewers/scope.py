@@ -161,3 +161,52 @@ def enclosing_scope(
     row = inner.start_point[0] if inner is not None else start - 1
     signature = lines[row].strip() if row < len(lines) else ""
     return Scope(start, end, signature)
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    path: str
+    start_line: int  # 1-based, inclusive
+    end_line: int
+
+
+_NAME_FIELDS = ("name",)
+
+
+def definitions(path: str, text: str) -> list[Definition]:
+    """The named definitions in a file (functions, methods, classes, types…), outermost
+    first, from its parse; [] for a file that is not parsed."""
+    language = parsed_language(path)
+    if language is None:
+        return []
+    tree = _tree(language, text)
+    if tree is None:
+        return []
+    kinds = DEFINITIONS[language]
+    found: list[Definition] = []
+    stack = [tree.root_node]
+    while stack and len(found) < 2_000:
+        node = stack.pop()
+        inside_decorator = node.parent is not None and node.parent.type == "decorated_definition"
+        if node.type in kinds and not inside_decorator:
+            name = _name_of(node)
+            if name:
+                end = node.end_point[0] + 1
+                if node.end_point[1] == 0 and end > node.start_point[0] + 1:
+                    end -= 1
+                found.append(Definition(name, path, node.start_point[0] + 1, end))
+        stack.extend(reversed(node.named_children))
+    return found
+
+
+def _name_of(node: tree_sitter.Node) -> str | None:
+    named = node.child_by_field_name("name")
+    if named is None and node.type == "decorated_definition":
+        inner = node.child_by_field_name("definition")
+        named = inner.child_by_field_name("name") if inner is not None else None
+    if named is None and node.parent is not None and node.parent.type == "variable_declarator":
+        named = node.parent.child_by_field_name("name")
+    if named is None or named.text is None:
+        return None
+    return named.text.decode("utf-8", errors="replace")

@@ -13,7 +13,7 @@ import jinja2
 
 # Bump on any change to a template or to how the diff is rendered (reviewers/render.py);
 # stored with every run so a finding can be traced to the exact prompt that produced it.
-PROMPT_VERSION = "2026-12-07.1"
+PROMPT_VERSION = "2026-12-07.2"
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),

@@ -324,3 +324,48 @@ def test_a_budget_that_cannot_pay_one_prompt_reviews_nothing() -> None:
     )
     assert plan.chunks == []
     assert plan.not_reviewed == [("a.py", "not reviewed: over the run's limit of 400 input tokens")]
+
+
+def test_definitions_and_whole_functions_are_priced_as_sent() -> None:
+    from reviewers.config import ReviewConfig
+    from reviewers.engine import PullRequestContext
+    from reviewers.render import build_request
+    from reviewers.tokens import count_tokens
+
+    body = "".join(f"    step_{i}(value, {i})\n" for i in range(40))
+    library = "def helper_fn(value, n):\n" + "".join(f"    x{i} = value * {i}\n" for i in range(30))
+    library += "    return n\n"
+    caller = "def run(value):\n" + body + "    return value\n"
+    texts = {"lib.py": library, "app.py": caller}
+    app = file_diff(
+        "app.py",
+        "@@ -20,2 +20,3 @@\n     step_18(value, 18)\n+    helper_fn(value, 1)\n"
+        "     step_19(value, 19)",
+    )
+    lib = file_diff("lib.py", "@@ -32,1 +32,1 @@\n-    return 0\n+    return n")
+    overhead = _empty_prompt_tokens() + 50
+    plan = plan_chunks(
+        [app, lib], context_window=100_000, max_output_tokens=1_000,
+        prompt_overhead_tokens=overhead, max_calls=5, new_texts=texts,
+    )  # fmt: skip
+    (chunk,) = plan.chunks
+    request = build_request(
+        chunk.files, PullRequestContext(), ReviewConfig(), 1_000, new_texts=texts,
+        partial=chunk.partial, definitions=chunk.definitions,
+    )  # fmt: skip
+    real = count_tokens(request.system) + count_tokens(request.prompt)
+    assert "in: def run(value):" in request.prompt
+    assert real <= chunk.estimated_tokens + overhead
+    # helper_fn's lines are touched by lib.py's hunk (its return), so it is not repeated.
+    assert chunk.definitions == ()
+    # Alone in its call, app.py gets helper_fn's definition, within the call's room.
+    alone = plan_chunks(
+        [app], context_window=100_000, max_output_tokens=1_000,
+        prompt_overhead_tokens=overhead, max_calls=5, new_texts=texts,
+    )  # fmt: skip
+    assert [d.name for d in alone.chunks[0].definitions] == ["helper_fn"]
+    tight = plan_chunks(
+        [app], context_window=alone.chunks[0].estimated_tokens - 50 + overhead + 1_000 + 40,
+        max_output_tokens=1_000, prompt_overhead_tokens=overhead, max_calls=5, new_texts=texts,
+    )  # fmt: skip
+    assert tight.chunks[0].definitions == ()  # no room left for it: context gives way

@@ -455,3 +455,42 @@ async def test_no_repair_beyond_the_input_limit() -> None:
     assert chunk.status == "failed"
     assert "the run's input-token limit left no room to repair it" in chunk.reason
     assert len(provider.requests) == 1
+
+
+BILLING = (
+    "import decimal\n\n\n"
+    "def charge(customer, amount_cents):\n"
+    '    """Charge in cents; raises on a negative amount."""\n'
+    "    if amount_cents < 0:\n"
+    "        raise ValueError(amount_cents)\n"
+    "    return customer.pay(amount_cents)\n\n\n"
+    "def refund(customer):\n"
+    "    return customer.refund()\n"
+)
+CHECKOUT = (
+    "def checkout(cart):\n    total = cart.total()\n    return charge(cart.customer, total * 100)\n"
+)
+
+
+async def test_a_definition_the_change_calls_from_another_file_is_in_its_prompt() -> None:
+    billing = file_diff(
+        "src/billing.py",
+        "@@ -10,2 +10,2 @@\n def refund(customer):\n-    return customer.refund(0)\n"
+        "+    return customer.refund()",
+    )
+    checkout = file_diff(
+        "src/checkout.py",
+        "@@ -1,2 +1,3 @@\n def checkout(cart):\n     total = cart.total()\n"
+        "+    return charge(cart.customer, total * 100)",
+    )
+    texts = {"src/billing.py": BILLING, "src/checkout.py": CHECKOUT}
+    provider = ScriptedProvider(answers=[{"findings": []}])
+    await review(
+        [billing, checkout], config=ReviewConfig(), provider=provider, pr=PR,
+        max_model_calls=2, new_texts=texts,
+    )  # fmt: skip
+    (request,) = provider.requests
+    assert "DEFINITION: charge in src/billing.py, lines 4-8" in request.prompt
+    assert "    5   " + '    """Charge in cents; raises on a negative amount."""' in request.prompt
+    # refund's hunk already shows refund: it is not repeated as a definition.
+    assert "DEFINITION: refund" not in request.prompt
