@@ -24,7 +24,7 @@ from reviewers.budget import INPUT_SAFETY, Plan
 from reviewers.config import ReviewConfig
 from reviewers.diff import FileDiff, parse_github_file
 from reviewers.engine import PullRequestContext, plan_review, request_tokens
-from reviewers.render import build_request, render_hunk_parts
+from reviewers.render import NUMBER_WIDTH, build_request, file_source, render_hunk_parts
 from reviewers.tokens import count_tokens, load_tokenizer
 from sandbox.demo.sample import BASE_FILES, HEAD_FILES
 from sandbox.github.diffs import make_patch
@@ -73,9 +73,11 @@ def sample_pr() -> list[FileDiff]:
     ]
 
 
-def three_hundred_file_pr(sample: list[tuple[str, str]]) -> list[FileDiff]:
+def three_hundred_file_pr(sample: list[tuple[str, str]]) -> tuple[list[FileDiff], dict[str, str]]:
+    """The PR's files and their new texts (as the review fetches them)."""
     chosen = sample[:300]
-    return [parse_github_file(_entry(f"lib/{name}", text, _edited(text))) for name, text in chosen]
+    files = [parse_github_file(_entry(f"lib/{name}", text, _edited(text))) for name, text in chosen]
+    return files, {f"lib/{name}": _edited(text) for name, text in chosen}
 
 
 @dataclass
@@ -86,15 +88,27 @@ class _Measured:
     room: int
 
 
-def _measure(files: list[FileDiff], window: int, calls: int, limit: int) -> _Measured:
+def _measure(
+    files: list[FileDiff], window: int, calls: int, limit: int, texts: dict[str, str] | None
+) -> _Measured:
     config = ReviewConfig()
     plan = plan_review(
         files, config=config, pr=PR, provider_name="openai", context_window=window,
         max_output_tokens=MAX_OUTPUT_TOKENS, max_model_calls=calls, max_input_tokens=limit,
+        new_texts=texts,
     )  # fmt: skip
     real = [
         request_tokens(
-            build_request(c.files, PR, config, MAX_OUTPUT_TOKENS, partial=c.partial), 1.0
+            build_request(
+                c.files,
+                PR,
+                config,
+                MAX_OUTPUT_TOKENS,
+                partial=c.partial,
+                new_texts=texts,
+                definitions=c.definitions,
+            ),
+            1.0,
         )
         for c in plan.chunks
     ]
@@ -103,11 +117,13 @@ def _measure(files: list[FileDiff], window: int, calls: int, limit: int) -> _Mea
     return _Measured(plan, planned, real, room)
 
 
-def _plan_figures(name: str, label: str, files: list[FileDiff]) -> list[Figure]:
+def _plan_figures(
+    name: str, label: str, files: list[FileDiff], texts: dict[str, str] | None = None
+) -> list[Figure]:
     figures: list[Figure] = []
     for window in (32_000, 200_000):
         for calls, limit, limits in ((20, 400_000, "defaults"), (200, 10_000_000, "no run limit")):
-            m = _measure(files, window, calls, limit)
+            m = _measure(files, window, calls, limit, texts)
             reviewed = len(files) - len({p for p, _ in m.plan.not_reviewed})
             fills = [(r - m.plan.prompt_overhead_tokens) / m.room for r in m.real]
             full = fills[:-1] or fills
@@ -127,20 +143,30 @@ def _plan_figures(name: str, label: str, files: list[FileDiff]) -> list[Figure]:
     return figures
 
 
-def _hunk_figures(name: str, files: list[FileDiff]) -> list[Figure]:
+def _hunk_figures(name: str, files: list[FileDiff], texts: dict[str, str]) -> list[Figure]:
     heads: list[int] = []
     context: list[int] = []
+    widened: list[int] = []
+    labelled = 0
     for file in files:
+        source = file_source(file, texts)
         for hunk in file.hunks:
             head, _ = render_hunk_parts(hunk)
             heads.append(count_tokens(head) + 1)
             context.append(sum(1 for line in hunk.lines if line.kind == "context"))
+            head, lines = render_hunk_parts(hunk, source)
+            widened.append(
+                sum(1 for line in lines if line[NUMBER_WIDTH + 1 : NUMBER_WIDTH + 2] == " ")
+            )
+            labelled += " in: " in head
     old = round(OLD_HUNK_HEAD_CHARS / OLD_CHARS_PER_TOKEN)
     return [
         Figure(name, "hunk head line: tokens charged now (mean) / charged before",
                f"{statistics.mean(heads):.1f} / {old}"),
-        Figure(name, "context lines shown per hunk, mean (300-file PR)",
-               f"{statistics.mean(context):.1f}"),
+        Figure(name, "context lines per hunk (300-file PR): git's / with the whole definition",
+               f"{statistics.mean(context):.1f} / {statistics.mean(widened):.1f}"),
+        Figure(name, "  hunks labelled with their enclosing definition (tree-sitter)",
+               f"{labelled}/{len(widened)}"),
     ]  # fmt: skip
 
 
@@ -162,7 +188,7 @@ def run() -> list[Figure]:
         errors.append(counted / exact - 1)
         old = sum(1 if ord(ch) > 0x7F else 1 / OLD_CHARS_PER_TOKEN for ch in text)
         old_under.append(exact / old)
-    big = three_hundred_file_pr(sample)
+    big, big_texts = three_hundred_file_pr(sample)
     figures = [
         Figure(name, f"stdlib sample: {len(sample)} modules, cl100k tokens",
                f"{exact_total:,}"),
@@ -174,5 +200,6 @@ def run() -> list[Figure]:
     ]  # fmt: skip
     figures += _plan_figures(name, "sample PR", sample_pr())
     figures += _plan_figures(name, "300-file PR", big)
-    figures += _hunk_figures(name, big)
+    figures += _plan_figures(name, "300-file PR with texts", big, big_texts)
+    figures += _hunk_figures(name, big, big_texts)
     return figures

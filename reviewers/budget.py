@@ -31,6 +31,7 @@ from reviewers.diff import FileDiff, Hunk
 from reviewers.globs import glob_match
 from reviewers.render import (
     file_source,
+    last_new_line,
     render_definition,
     render_file_header,
     render_hunk_parts,
@@ -115,14 +116,28 @@ class _Pricer:
         texts += ["- `{}`: {}".format(*render_path_instruction(pi)) for pi in instructions]
         return sum(self.tokens(text) for text in texts)
 
-    def hunks(self, file: FileDiff, stop_above: int | None = None) -> list[int] | None:
+    def hunks(
+        self, file: FileDiff, stop_above: int | None = None, *, standalone: bool = False
+    ) -> list[int] | None:
         """The price of each hunk of `file`, head line and lines; None as soon as they add up
-        to more than `stop_above` (the rest is not rendered)."""
+        to more than `stop_above` (the rest is not rendered).
+
+        By default as the whole file is shown (reviewers/render.py's `render_diff`): a hunk
+        does not repeat the enclosing lines the one before it showed. `standalone`: each hunk
+        with all of its enclosing definition, the most it shows in any part of the file."""
         source = file_source(file, self.new_texts)
         prices: list[int] = []
-        total = 0
-        for hunk in file.hunks:
-            head, lines = render_hunk_parts(hunk, source, for_pricing=True)
+        total = shown = 0
+        for index, hunk in enumerate(file.hunks):
+            following = file.hunks[index + 1] if index + 1 < len(file.hunks) else None
+            if standalone:
+                head, lines = render_hunk_parts(hunk, source, for_pricing=True)
+            else:
+                head, lines = render_hunk_parts(
+                    hunk, source, for_pricing=True, after_line=shown,
+                    before_line=following.new_start if following is not None else None,
+                )  # fmt: skip
+                shown = max(shown, last_new_line(hunk, lines))
             prices.append(self.tokens("\n".join([head, *lines])))
             total += prices[-1]
             if stop_above is not None and total > stop_above:
@@ -230,7 +245,9 @@ def plan_chunks(
         if total <= room:
             pieces, unfit = [(file, total)], []
         else:
-            pieces, unfit = _split(file, base, hunk_costs, room, pricer)
+            # Parts are shown apart: each hunk priced with all it may show on its own.
+            standalone = pricer.hunks(file, standalone=True) or []
+            pieces, unfit = _split(file, base, standalone, room, pricer)
         left_out: list[Hunk] = list(unfit)
         why = "too large for the model's context window" if unfit else ""
         placed_any = False

@@ -77,7 +77,7 @@ def render_diff(files: Sequence[FileDiff], new_texts: Mapping[str, str] | None =
                 before_line=following.new_start if following is not None else None,
             )  # fmt: skip
             blocks.append("\n".join([head, *lines]))
-            shown = max(shown, _last_new_line(hunk, lines))
+            shown = max(shown, last_new_line(hunk, lines))
     return "\n".join(blocks)
 
 
@@ -158,7 +158,7 @@ def render_hunk_parts(
     return head, out
 
 
-def _last_new_line(hunk: Hunk, rendered: Sequence[str]) -> int:
+def last_new_line(hunk: Hunk, rendered: Sequence[str]) -> int:
     """The highest new-line number among a rendered hunk's lines."""
     numbers = [int(text[:NUMBER_WIDTH]) for text in rendered if text[:NUMBER_WIDTH].strip()]
     return max(numbers, default=hunk.new_start)
