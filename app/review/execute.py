@@ -153,6 +153,10 @@ async def _run_reviewers(
     if key is None:
         result = await review(files, config=config, provider=None, pr=context, max_model_calls=0)
         return result, None, None, [], {}
+    # Context for the prompt, read before the provider's client opens (it must be closed).
+    new_texts = await fetch_new_texts(
+        plan.github, plan.workspace_id, plan.repository.name, files, entries
+    )
     chosen = await open_provider(
         key,
         keyring=KeyRing(resources.settings.encryption_key_ring),
@@ -161,9 +165,6 @@ async def _run_reviewers(
         transport=resources.model_transport,
     )
     secret = chosen.api_key.get_secret_value()
-    new_texts = await fetch_new_texts(
-        plan.github, plan.workspace_id, plan.repository.name, files, entries
-    )
     # The policy snapshot was frozen only while the run was still running (job.py).
     guarded = StopAwareProvider(
         chosen.provider, resources.sessionmaker, plan.workspace_id, plan.run.id, checked=True
