@@ -31,7 +31,7 @@ from reviewers.diff import FileDiff, Hunk
 from reviewers.globs import glob_match
 from reviewers.render import (
     file_source,
-    last_new_line,
+    hunks_in_order,
     render_definition,
     render_file_header,
     render_hunk_parts,
@@ -127,17 +127,9 @@ class _Pricer:
         with all of its enclosing definition, the most it shows in any part of the file."""
         source = file_source(file, self.new_texts)
         prices: list[int] = []
-        total = shown = 0
-        for index, hunk in enumerate(file.hunks):
-            following = file.hunks[index + 1] if index + 1 < len(file.hunks) else None
-            if standalone:
-                head, lines = render_hunk_parts(hunk, source, for_pricing=True)
-            else:
-                head, lines = render_hunk_parts(
-                    hunk, source, for_pricing=True, after_line=shown,
-                    before_line=following.new_start if following is not None else None,
-                )  # fmt: skip
-                shown = max(shown, last_new_line(hunk, lines))
+        total = 0
+        rendered = hunks_in_order(file, source, for_pricing=True, standalone=standalone)
+        for head, lines in rendered:
             prices.append(self.tokens("\n".join([head, *lines])))
             total += prices[-1]
             if stop_above is not None and total > stop_above:

@@ -9,7 +9,7 @@ secret leaves in a prompt.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reviewers.config import PathInstruction, ReviewConfig
@@ -69,16 +69,32 @@ def render_diff(files: Sequence[FileDiff], new_texts: Mapping[str, str] | None =
     for file in files:
         blocks.append(render_file_header(file))
         source = file_source(file, new_texts)
-        shown = 0  # the last new line shown so far: context never repeats or runs ahead
-        for index, hunk in enumerate(file.hunks):
-            following = file.hunks[index + 1] if index + 1 < len(file.hunks) else None
-            head, lines = render_hunk_parts(
-                hunk, source, after_line=shown,
-                before_line=following.new_start if following is not None else None,
-            )  # fmt: skip
-            blocks.append("\n".join([head, *lines]))
-            shown = max(shown, last_new_line(hunk, lines))
+        blocks += ["\n".join([head, *lines]) for head, lines in hunks_in_order(file, source)]
     return "\n".join(blocks)
+
+
+def hunks_in_order(
+    file: FileDiff,
+    source: FileSource,
+    *,
+    for_pricing: bool = False,
+    standalone: bool = False,
+) -> Iterator[tuple[str, list[str]]]:
+    """Each hunk of `file` rendered (`render_hunk_parts`) as the file shows them together: a
+    hunk never repeats enclosing lines the one before showed, nor runs into the next one.
+    `standalone`: each with all it may show on its own (what a part of the file shows)."""
+    shown = 0  # the last new line shown so far
+    for index, hunk in enumerate(file.hunks):
+        if standalone:
+            yield render_hunk_parts(hunk, source, for_pricing=for_pricing)
+            continue
+        following = file.hunks[index + 1] if index + 1 < len(file.hunks) else None
+        head, lines = render_hunk_parts(
+            hunk, source, for_pricing=for_pricing, after_line=shown,
+            before_line=following.new_start if following is not None else None,
+        )  # fmt: skip
+        shown = max(shown, _last_new_line(hunk, lines))
+        yield head, lines
 
 
 def render_file_header(file: FileDiff) -> str:
@@ -158,7 +174,7 @@ def render_hunk_parts(
     return head, out
 
 
-def last_new_line(hunk: Hunk, rendered: Sequence[str]) -> int:
+def _last_new_line(hunk: Hunk, rendered: Sequence[str]) -> int:
     """The highest new-line number among a rendered hunk's lines."""
     numbers = [int(text[:NUMBER_WIDTH]) for text in rendered if text[:NUMBER_WIDTH].strip()]
     return max(numbers, default=hunk.new_start)

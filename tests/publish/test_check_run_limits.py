@@ -3,27 +3,17 @@ characters (CJK paths, emoji) is cut to fit, between characters, and says it was
 
 from __future__ import annotations
 
-import uuid
-
-from app.publish.render import RunFacts, check_output, failure_output
+from app.publish.render import check_output, failure_output
 from app.publish.sanitize import CHECK_OUTPUT_LIMIT, TRUNCATION_NOTE, truncate_utf8
+from tests.publish.helpers import run_facts
 
 HOST = "github.com"
-
-
-def _facts(not_reviewed: list[tuple[str, str]]) -> RunFacts:
-    return RunFacts(
-        run_id=uuid.uuid4(), head_sha="c0ffee" + "0" * 34, mode="full", files_reviewed=1,
-        not_reviewed=not_reviewed, provider="anthropic", model="claude-sonnet-5-5",
-        input_tokens=10, output_tokens=5, prompt_version="v1", policy="defaults (free plan)",
-        notes=[], already_posted=0,
-    )  # fmt: skip
 
 
 def test_a_summary_of_wide_characters_fits_in_githubs_bytes() -> None:
     # 200 paths of 300 CJK characters: ~60k characters, ~180 kB of UTF-8.
     paths = [(f"文档/{index:03d}/" + "说明" * 150 + ".md", "generated") for index in range(200)]
-    _, summary = check_output(_facts(paths), [], allowed_host=HOST)
+    _, summary = check_output(run_facts(paths, mode="full"), [], allowed_host=HOST)
     assert len(summary.encode()) <= CHECK_OUTPUT_LIMIT
     assert summary.endswith(TRUNCATION_NOTE)
     summary.encode().decode()  # whole characters only

@@ -4,29 +4,19 @@ record holds the whole list (metrics.not_reviewed)."""
 
 from __future__ import annotations
 
-import uuid
-
-from app.publish.render import NOT_LISTED_HERE, RunFacts, check_text, summary_body
+from app.publish.render import NOT_LISTED_HERE, check_text, summary_body
 from app.publish.sanitize import CHECK_OUTPUT_LIMIT, COMMENT_BODY_LIMIT
+from tests.publish.helpers import run_facts
 
 HOST = "github.com"
 LIMIT = "not reviewed: over the run's limit of 400,000 input tokens"
-
-
-def _facts(not_reviewed: list[tuple[str, str]]) -> RunFacts:
-    return RunFacts(
-        run_id=uuid.uuid4(), head_sha="c0ffee" + "0" * 34, mode="full review", files_reviewed=1,
-        not_reviewed=not_reviewed, provider="anthropic", model="claude-sonnet-5-5",
-        input_tokens=10, output_tokens=5, prompt_version="v1", policy="defaults (free plan)",
-        notes=[], already_posted=0,
-    )  # fmt: skip
 
 
 def test_three_hundred_files_are_all_named_and_each_reason_said_once() -> None:
     items = [(f"src/module_{i:03d}/handlers.py", LIMIT) for i in range(290)]
     items += [("src/big.py", f"lines 10-40, 90-120 {LIMIT}")]
     items += [(f"vendor/lib{i}.js", "generated or vendored file") for i in range(9)]
-    body = summary_body(_facts(items), [], allowed_host=HOST)
+    body = summary_body(run_facts(items), [], allowed_host=HOST)
     for path, _ in items:
         assert f"`{path}`" in body
     assert body.count(LIMIT) == 1
@@ -39,15 +29,15 @@ def test_three_hundred_files_are_all_named_and_each_reason_said_once() -> None:
 
 def test_three_thousand_files_fill_the_summary_and_the_rest_is_counted() -> None:
     items = [(f"packages/pkg_{i:04d}/src/index_{i:04d}.ts", LIMIT) for i in range(3_000)]
-    body = summary_body(_facts(items), [], allowed_host=HOST)
+    body = summary_body(run_facts(items), [], allowed_host=HOST)
     assert len(body) <= COMMENT_BODY_LIMIT
     named = sum(1 for path, _ in items if f"`{path}`" in body)
     assert named > 1_000  # ~45 characters a file: well over 1,000 in the space there is
     assert f"- … and {3_000 - named} more, {NOT_LISTED_HERE}" in body
-    details = check_text(_facts(items), allowed_host=HOST)
+    details = check_text(run_facts(items), allowed_host=HOST)
     assert len(details.encode()) <= CHECK_OUTPUT_LIMIT
     assert "`packages/pkg_0000/src/index_0000.ts`: " + LIMIT in details
 
 
 def test_no_details_when_everything_was_reviewed() -> None:
-    assert check_text(_facts([]), allowed_host=HOST) == ""
+    assert check_text(run_facts([]), allowed_host=HOST) == ""
