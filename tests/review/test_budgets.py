@@ -79,22 +79,33 @@ async def test_the_per_run_limit_is_enforced(world: World) -> None:
 
 
 async def test_a_chunk_the_provider_finds_too_long_is_reviewed_in_parts(world: World) -> None:
+    # Two large files beside the PR's two small ones: the whole chunk and its halves differ by
+    # far more than a prompt's random data boundary can (tens of tokens), so the test is exact.
+    big = "".join(f"def step_{i}(value):\n    return value * {i} + {i}\n\n\n" for i in range(60))
+    head = "d00d" + "3" * 36
+    world.github.add_commit(
+        OWNER, NAME, head, world.head_sha,
+        [{"filename": f"big_{n}.py", "status": "added", "content": big} for n in (1, 2)],
+        "Two large modules",
+    )  # fmt: skip
+    world.github.update_pull_request(OWNER, NAME, NUMBER, head_sha=head)
+    world.head_sha = head
     probe = await _reviewed(world)
     assert probe["metrics"]["not_reviewed"] == []
-    (whole,) = [call.body["max_tokens"] for call in world.models.calls]
-    # The provider's window now holds a little less than the whole chunk it was sent.
+    (reserved,) = [call.body["max_tokens"] for call in world.models.calls]
+    # The provider's window now holds 300 tokens less than the whole chunk it was sent: the
+    # half with both large files is still too long, each large file alone fits.
     world.models.reset()
-    world.models.context_window = probe["metrics"]["input_tokens"] + whole - 40
+    world.models.context_window = probe["metrics"]["input_tokens"] + reserved - 300
     await world.comment("@sentinel full review")
     assert await world.review_pending() == ["completed"]
     _, run = await world.runs()
     assert run["status"] == "completed", run["status_reason"]
     assert run["metrics"]["not_reviewed"] == []
     statuses = [r.status for r in world.models.requests]
-    assert statuses[0] == 400  # the whole, then parts (halved again while still too long)
-    assert statuses.count(200) >= 2
+    assert statuses == [400, 400, 200, 200, 200]  # whole, half, then quarters and a half
     assert run["metrics"]["model_calls"] == len(statuses)
-    assert run["metrics"]["files_reviewed"] == 2
+    assert run["metrics"]["files_reviewed"] == 4
 
 
 async def test_the_estimate_is_on_the_check_run_before_the_call_and_the_cost_after(
