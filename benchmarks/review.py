@@ -162,7 +162,8 @@ async def _overhead(world: ReviewWorld) -> list[Figure]:
                ms([s["review"] - s["job_start"] for s in samples])),
         Figure(name, "  per PR: model calls / GitHub calls (to the summary)",
                f"{statistics.median(of('model_calls')):.0f} / "
-               f"{statistics.median(of('github_calls')):.0f}"),
+               f"{statistics.median(of('github_calls')):.0f}",
+               f"GitHub ≤ 5 + ⌈{FILES_PER_PR}/100⌉ + ⌈findings/50⌉ = 7"),
         Figure(name, "  per PR: CPU of the worker process / of the simulators (ms)",
                f"{cpu_worker * MS:.0f} / {cpu_here * MS:.0f}"),
     ]  # fmt: skip

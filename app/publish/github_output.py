@@ -94,10 +94,19 @@ class Repo:
                 return check_run
         return None
 
-    async def start_check_run(self, head_sha: str, run_id: uuid.UUID) -> dict[str, Any]:
+    async def start_check_run(
+        self,
+        head_sha: str,
+        run_id: uuid.UUID,
+        *,
+        title: str = "Reviewing",
+        summary: str = "Sentinel is reviewing this commit.",
+    ) -> dict[str, Any]:
         if not self.fresh:
             existing = await self.find_check_run(head_sha, run_id)
             if existing is not None:
+                if existing.get("status") != "completed":  # else its outcome stays as it is
+                    await self.show_on_check_run(existing, title=title, summary=summary)
                 return existing
         created = await _call(
             self.github,
@@ -109,10 +118,37 @@ class Repo:
                 "head_sha": head_sha,
                 "external_id": str(run_id),
                 "status": "in_progress",
-                "output": {"title": "Reviewing", "summary": "Sentinel is reviewing this commit."},
+                "output": {"title": title, "summary": summary},
             },
         )
         self._check_runs[int(created["id"])] = _CheckRunState(completed=False, annotations=0)
+        return created
+
+    async def create_completed_check_run(
+        self,
+        head_sha: str,
+        run_id: uuid.UUID,
+        *,
+        conclusion: str,
+        output: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A check run that is done when it first appears: one request."""
+        created = await _call(
+            self.github,
+            "creating the check run",
+            "POST",
+            f"{self.path}/check-runs",
+            json={
+                "name": CHECK_NAME,
+                "head_sha": head_sha,
+                "external_id": str(run_id),
+                "status": "completed",
+                "conclusion": conclusion,
+                "output": output,
+            },
+        )
+        annotations = len(output.get("annotations") or [])
+        self._check_runs[int(created["id"])] = _CheckRunState(True, annotations)
         return created
 
     async def show_on_check_run(
@@ -215,18 +251,15 @@ class Repo:
         )
         return posted
 
-    async def review_comments(self, number: int, review_id: int) -> list[dict[str, Any]]:
-        url = f"{self.path}/pulls/{number}/reviews/{review_id}/comments"
-        return [comment async for comment in _listed(self.github, "listing review comments", url)]
-
     # -- summary comment -----------------------------------------------------------------
 
     async def upsert_summary(
-        self, number: int, body: str, *, known_id: int | None = None
+        self, number: int, body: str, *, known_id: int | None = None, look: bool = True
     ) -> dict[str, Any]:
         """The PR's one summary comment: updated by its known id (one call), else found by its
-        marker among the App's comments, else posted. A known comment someone deleted (404)
-        is looked for, then posted again."""
+        marker among the App's comments (unless `look` is False: the caller has seen them
+        all), else posted. A known comment someone deleted (404) is looked for, then posted
+        again."""
         if known_id is not None:
             try:
                 response = await self.github.arequest(
@@ -238,22 +271,81 @@ class Repo:
                     raise from_github(error, "updating the summary comment") from None
             except Exception as error:
                 raise from_github(error, "updating the summary comment") from None
-        url = f"{self.path}/issues/{number}/comments"
-        async for comment in _listed(self.github, "listing comments", url):
-            if SUMMARY_MARKER in (comment.get("body") or "") and self.identity.wrote(comment):
-                updated = await _call(
-                    self.github,
-                    "updating the summary comment",
-                    "PATCH",
-                    f"{self.path}/issues/comments/{comment['id']}",
-                    json={"body": body},
-                )
-                return updated
-        created = await _call(
+            look = True
+        found = await self._find_summary(number) if look else None
+        if found is not None:
+            return await _call(
+                self.github,
+                "updating the summary comment",
+                "PATCH",
+                f"{self.path}/issues/comments/{found}",
+                json={"body": body},
+            )
+        return await _call(
             self.github,
             "posting the summary comment",
             "POST",
             f"{self.path}/issues/{number}/comments",
             json={"body": body},
         )
-        return created
+
+    async def _find_summary(self, number: int) -> int | None:
+        url = f"{self.path}/issues/{number}/comments"
+        async for comment in _listed(self.github, "listing comments", url):
+            if SUMMARY_MARKER in (comment.get("body") or "") and self.identity.wrote(comment):
+                return int(comment["id"])
+        return None
+
+
+class CheckRun:
+    """The run's check run, created when there is first something to say: the review's
+    estimate (in progress), or its outcome (completed, in one request when it needs no more).
+    A run that ends before its estimate thus spends one call on its check, not two."""
+
+    def __init__(self, repo: Repo, head_sha: str, run_id: uuid.UUID) -> None:
+        self.repo = repo
+        self.head_sha = head_sha
+        self.run_id = run_id
+        self.current: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> int | None:
+        return int(self.current["id"]) if self.current is not None else None
+
+    async def show(self, *, title: str, summary: str) -> None:
+        if self.current is None:
+            self.current = await self.repo.start_check_run(
+                self.head_sha, self.run_id, title=title, summary=summary
+            )
+        else:
+            await self.repo.show_on_check_run(self.current, title=title, summary=summary)
+
+    async def complete(
+        self,
+        *,
+        conclusion: str,
+        title: str,
+        summary: str,
+        annotations: list[dict[str, object]],
+        text: str = "",
+    ) -> None:
+        if self.current is None and not self.repo.fresh:
+            self.current = await self.repo.find_check_run(self.head_sha, self.run_id)
+        if self.current is None and len(annotations) <= ANNOTATIONS_PER_REQUEST:
+            output: dict[str, Any] = {
+                "title": title,
+                "summary": summary,
+                "annotations": annotations,
+            }
+            if text:
+                output["text"] = text
+            self.current = await self.repo.create_completed_check_run(
+                self.head_sha, self.run_id, conclusion=conclusion, output=output
+            )
+            return
+        if self.current is None:
+            self.current = await self.repo.start_check_run(self.head_sha, self.run_id)
+        await self.repo.complete_check_run(
+            self.current, conclusion=conclusion, title=title, summary=summary,
+            annotations=annotations, text=text,
+        )  # fmt: skip

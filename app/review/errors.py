@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from githubkit.exception import (
+    GraphQLFailed,
     PrimaryRateLimitExceeded,
     RequestError,
     RequestFailed,
@@ -128,6 +129,8 @@ def _from_github(error: Exception, doing: str) -> ReviewError:
         return PermanentError(
             f"GitHub rejected the request ({status}) while {doing}" + (f": {said}" if said else "")
         )
+    if isinstance(error, GraphQLFailed):
+        return _from_graphql(error, doing)
     if isinstance(error, RequestTimeout):
         return TransientError(f"GitHub did not answer in time while {doing}")
     if isinstance(error, RequestError):
@@ -139,6 +142,34 @@ def _from_github(error: Exception, doing: str) -> ReviewError:
 
 
 GITHUB_MESSAGE_LIMIT = 300
+# GitHub's GraphQL API says when its hourly points reset only in headers githubkit keeps
+# to itself: a minute, doubling, is its advice for an unspecified wait.
+GRAPHQL_LIMIT_WAIT = timedelta(minutes=1)
+
+
+def _from_graphql(error: GraphQLFailed, doing: str) -> ReviewError:
+    """GraphQL answers 200 with `errors`, each with a `type` where GitHub knows it."""
+    errors = list(error.response.errors or [])
+    kinds = {str(getattr(e, "type", "") or "") for e in errors}
+    said = " ".join(" ".join(str(getattr(e, "message", "")) for e in errors).split())
+    said = said if len(said) <= GITHUB_MESSAGE_LIMIT else said[: GITHUB_MESSAGE_LIMIT - 1] + "…"
+    if "RATE_LIMITED" in kinds:
+        return TransientError(
+            f"GitHub's GraphQL rate limit while {doing}; waiting before retrying",
+            GRAPHQL_LIMIT_WAIT,
+            doubling=True,
+        )
+    if "NOT_FOUND" in kinds:
+        return PermanentError(
+            f"GitHub found nothing while {doing}: the repository or pull request is gone, "
+            "or the App lost access to it"
+        )
+    if "FORBIDDEN" in kinds:
+        return PermanentError(
+            f"GitHub refused access while {doing}: check that the App is installed on the "
+            "repository with its permissions accepted"
+        )
+    return PermanentError(f"GitHub rejected the request while {doing}: {said}")
 
 
 def _github_says(error: RequestFailed) -> str:

@@ -17,7 +17,7 @@ import structlog
 from app.github.client import web_host
 from app.models import Finding, Installation, ProviderKey, Repository, Run
 from app.policy.resolve import PolicySnapshot
-from app.publish.github_output import Repo
+from app.publish.github_output import CheckRun, Repo
 from app.publish.guard import PublishGuard
 from app.publish.render import (
     Placed,
@@ -92,7 +92,7 @@ class ReviewPlan:
     snapshot: PolicySnapshot
     repo: Repo
     github: Any
-    check_run: dict[str, Any]
+    check_run: CheckRun
     inputs: ReviewInputs
     # The PR's files when they were read ahead with the pull request (a full review).
     files_read_ahead: list[dict[str, Any]] | None = None
@@ -185,7 +185,7 @@ async def _run_reviewers(
             shown["estimated_cost_usd"] = str(estimated.cost_at_most)
         title, summary = estimate_output(shown["estimate"])
         try:
-            await plan.repo.show_on_check_run(plan.check_run, title=title, summary=summary)
+            await plan.check_run.show(title=title, summary=summary)
         except ReviewError as error:
             # Only a progress note: the review goes on, and the final check run says it all.
             log.warning("review.estimate_not_shown", run_id=str(plan.run.id), reason=str(error))
@@ -360,37 +360,32 @@ async def _publish_and_finish(
     annotations, full_summary = bodies.annotations, bodies.summary
     title, summary, details = bodies.check_title, bodies.check_summary, bodies.check_text
 
-    async def post_review() -> tuple[int | None, dict[str, int]]:
-        """The review with its inline comments, and each comment's id by fingerprint."""
+    async def post_review() -> int | None:
+        """The review with its inline comments; its id stands for them (GitHub's answer
+        does not list the comments, and reading them back would cost a call per 100)."""
         if not inline or not guard.allows(
             "review", markdown=[body, *(str(c["body"]) for c in comments)]
         ):
-            return None, {}
+            return None
         event = "REQUEST_CHANGES" if critical and plan.snapshot.request_changes else "COMMENT"
         posted = await plan.repo.post_review(
             run.pull_request_number, run.id, commit_id=run.head_sha, body=body, event=event,
             comments=comments,
         )  # fmt: skip
-        review_id = int(posted["id"])
-        ids: dict[str, int] = {}
-        for comment in await plan.repo.review_comments(run.pull_request_number, review_id):
-            marker = str(comment.get("body", "")).rsplit("sentinel:finding:", 1)
-            if len(marker) == 2:
-                ids[marker[1].split(" ")[0].strip()] = int(comment["id"])
-        return review_id, ids
+        return int(posted["id"])
 
     async def complete_check_run() -> None:
         plain = [str(a[k]) for a in annotations for k in ("title", "message")]
         if guard.allows("check", markdown=[summary, details], plain=[title, *plain]):
-            await plan.repo.complete_check_run(
-                plan.check_run, conclusion=conclusion, title=title, summary=summary,
+            await plan.check_run.complete(
+                conclusion=conclusion, title=title, summary=summary,
                 annotations=annotations, text=details,
             )  # fmt: skip
             return
         # The check run still completes (a pending check would block merges forever),
         # saying only what happened: none of the withheld words.
-        await plan.repo.complete_check_run(
-            plan.check_run, conclusion=conclusion, title="Review output withheld",
+        await plan.check_run.complete(
+            conclusion=conclusion, title="Review output withheld",
             summary=WITHHELD_CHECK_SUMMARY, annotations=[],
         )  # fmt: skip
 
@@ -400,23 +395,26 @@ async def _publish_and_finish(
         async with queries.summary_turn(resources.direct, run) as turn:
             if not turn.current:
                 return None  # superseded meanwhile: the newer run owns the summary
+            # Kept on the PR, else found among the comments the pull request's read saw.
             posted = await plan.repo.upsert_summary(
-                run.pull_request_number, full_summary, known_id=turn.comment_id
+                run.pull_request_number,
+                full_summary,
+                known_id=turn.comment_id or plan.pull.summary_comment_id,
+                look=not plan.pull.all_comments_seen,
             )
             await turn.remember(int(posted["id"]))
             return posted
 
     # Three places on GitHub, side by side; each is idempotent if the job runs again.
-    (review_id, comment_ids), _, summary_comment = await together(
+    review_id, _, summary_comment = await together(
         post_review(), complete_check_run(), upsert_summary()
     )
 
     rows: list[tuple[uuid.UUID, str, str | None]] = []
     for item in placed:
         if item.inline and review_id is not None:
-            external = comment_ids.get(item.finding.fingerprint)
-            rows.append((item.finding_id, "review_comment", str(external or review_id)))
-            rows.append((item.finding_id, "check_annotation", str(plan.check_run["id"])))
+            rows.append((item.finding_id, "review_comment", str(review_id)))
+            rows.append((item.finding_id, "check_annotation", str(plan.check_run.id)))
         elif not item.inline and summary_comment is not None:
             rows.append((item.finding_id, "summary", str(summary_comment["id"])))
     await queries.finish(

@@ -25,9 +25,9 @@ from app.db import SystemContext, system_session, tenant_session
 from app.github.client import web_host
 from app.models import Run, RunStatus
 from app.models.review import TERMINAL_RUN_STATUSES
-from app.policy.resolve import REPOSITORY_FILE, snapshot_from
-from app.publish.github_output import AppIdentity, Repo
-from app.publish.render import failure_output
+from app.policy.resolve import snapshot_from
+from app.publish.github_output import AppIdentity, CheckRun, Repo
+from app.publish.render import SUMMARY_MARKER, failure_output
 from app.review import queries
 from app.review.errors import PermanentError, RunStopped, TransientError
 from app.review.execute import ReviewInputs, ReviewPlan, execute_review
@@ -35,11 +35,9 @@ from app.review.github_source import (
     PullRequestData,
     fetch_pull_request,
     fetch_pull_request_files,
-    fetch_repository_file,
 )
 from app.review.provider_setup import pick_key
 from app.review.queries import Claimed
-from app.review.together import together
 from app.runs.repository import RunRepository
 from app.worker_metrics import RETRIES, RUN_DURATION, RUN_QUEUE_WAIT, RUNS_FINISHED
 
@@ -184,15 +182,15 @@ async def _execute(
     run_id = ctx.run.id
     bound = log.bind(run_id=str(run_id), workspace_id=str(ctx.workspace_id))
     repo = Repo(github, ctx.repository.name, _identity(resources), fresh=ctx.first_execution)
-    check_run: dict[str, Any] | None = None
+    # Created when the review has its estimate, or when it ends before that.
+    check_run = CheckRun(repo, ctx.run.head_sha, run_id)
     try:
-        # First on its own: it also mints the installation token the calls after it share
-        # (side by side, each would mint one).
-        check_run = await repo.start_check_run(ctx.run.head_sha, run_id)
         deadline = resources.settings.review_deadline_seconds
         scope = asyncio.timeout(deadline)
         try:
             async with scope:
+                # First on its own: it also mints the installation token the calls after it
+                # share (side by side, each would mint one).
                 read = await _read_pull_request(github, ctx)
                 return await _review(resources, ctx, repo, check_run, github, read)
         except TimeoutError:
@@ -205,11 +203,11 @@ async def _execute(
             ) from None
     except RunStopped:
         bound.info("run.stopped")
-        await _close_stopped_check_run(resources, ctx, repo, check_run)
+        await _close_stopped_check_run(resources, ctx, check_run)
         return "stopped"
     except TransientError as error:
         if attempt >= MAX_ATTEMPTS:
-            await _fail(resources, ctx, repo, check_run, f"{error.reason}; gave up after "
+            await _fail(resources, ctx, check_run, f"{error.reason}; gave up after "
                         f"{attempt} attempts")  # fmt: skip
             return "failed"
         if error.stale_token:
@@ -227,15 +225,13 @@ async def _execute(
         )
         raise Retry(delay) from None
     except PermanentError as error:
-        await _fail(resources, ctx, repo, check_run, error.reason)
+        await _fail(resources, ctx, check_run, error.reason)
         return "failed"
 
 
-async def _close_stopped_check_run(
-    resources: Resources, ctx: Claimed, repo: Repo, check_run: dict[str, Any] | None
-) -> None:
+async def _close_stopped_check_run(resources: Resources, ctx: Claimed, check_run: CheckRun) -> None:
     """A run stopped mid-review must not leave its check spinning on the commit."""
-    if check_run is None:
+    if check_run.current is None:
         return
     async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
         reason = (
@@ -246,8 +242,7 @@ async def _close_stopped_check_run(
             )
         ).scalar_one_or_none()
     try:
-        await repo.complete_check_run(
-            check_run,
+        await check_run.complete(
             conclusion="cancelled",
             title="Sentinel stopped reviewing this commit",
             summary=reason or "the review was stopped",
@@ -257,35 +252,20 @@ async def _close_stopped_check_run(
         log.warning("run.check_run_not_updated", run_id=str(ctx.run.id), error=error.reason)
 
 
-async def _fail(
-    resources: Resources,
-    ctx: Claimed,
-    repo: Repo,
-    check_run: dict[str, Any] | None,
-    reason: str,
-) -> None:
+async def _fail(resources: Resources, ctx: Claimed, check_run: CheckRun, reason: str) -> None:
     log.warning("run.failed", run_id=str(ctx.run.id), reason=reason)
-    if check_run is not None:
-        title, summary = failure_output(reason, allowed_host=web_host(resources.settings))
-        try:
-            await repo.complete_check_run(
-                check_run, conclusion="neutral", title=title, summary=summary, annotations=[]
-            )
-        except (TransientError, PermanentError) as error:
-            log.warning("run.check_run_not_updated", run_id=str(ctx.run.id), error=error.reason)
+    title, summary = failure_output(reason, allowed_host=web_host(resources.settings))
+    try:
+        await check_run.complete(conclusion="neutral", title=title, summary=summary, annotations=[])
+    except (TransientError, PermanentError) as error:
+        log.warning("run.check_run_not_updated", run_id=str(ctx.run.id), error=error.reason)
     await _transition(resources, ctx, RunStatus.FAILED, reason)
 
 
 async def _end_early(
-    resources: Resources,
-    ctx: Claimed,
-    repo: Repo,
-    check_run: dict[str, Any],
-    status: RunStatus,
-    reason: str,
+    resources: Resources, ctx: Claimed, check_run: CheckRun, status: RunStatus, reason: str
 ) -> str:
-    await repo.complete_check_run(
-        check_run,
+    await check_run.complete(
         conclusion="neutral" if status is not RunStatus.SUPERSEDED else "skipped",
         title="Sentinel did not review this commit",
         summary=reason,
@@ -298,23 +278,18 @@ async def _end_early(
 @dataclass(frozen=True)
 class _PullRequestRead:
     pull: PullRequestData
-    # `.sentinel.yml` of the base branch (None: absent, or the PR is no longer reviewable).
-    repository_file: str | None
     # The PR's files, read ahead when a full review is certain (else None: read later).
     files: list[dict[str, Any]] | None
 
 
 async def _read_pull_request(github: Any, ctx: Claimed) -> _PullRequestRead:
     owner, _, name = ctx.repository.name.partition("/")
-    pull = await fetch_pull_request(github, owner, name, ctx.run.pull_request_number)
-    if pull.state != "open" or pull.head_sha != ctx.run.head_sha:
-        return _PullRequestRead(pull, None, None)
-    # `.sentinel.yml` from the BASE branch: a pull request cannot loosen its own review.
-    repository_file, files = await together(
-        fetch_repository_file(github, owner, name, REPOSITORY_FILE, pull.base_ref),
-        _files_ahead(github, ctx),
+    pull = await fetch_pull_request(
+        github, owner, name, ctx.run.pull_request_number, marker=SUMMARY_MARKER
     )
-    return _PullRequestRead(pull, repository_file, files)
+    if pull.state != "open" or pull.head_sha != ctx.run.head_sha:
+        return _PullRequestRead(pull, None)
+    return _PullRequestRead(pull, await _files_ahead(github, ctx))
 
 
 async def _files_ahead(github: Any, ctx: Claimed) -> list[dict[str, Any]] | None:
@@ -330,25 +305,24 @@ async def _review(
     resources: Resources,
     ctx: Claimed,
     repo: Repo,
-    check_run: dict[str, Any],
+    check_run: CheckRun,
     github: Any,
     read: _PullRequestRead,
 ) -> str:
-    pull, repository_file = read.pull, read.repository_file
+    pull = read.pull
     if pull.state != "open":
         return await _end_early(
-            resources, ctx, repo, check_run, RunStatus.CANCELLED, "the pull request is closed"
+            resources, ctx, check_run, RunStatus.CANCELLED, "the pull request is closed"
         )
     if pull.head_sha != ctx.run.head_sha:
         return await _end_early(
             resources,
             ctx,
-            repo,
             check_run,
             RunStatus.SUPERSEDED,
             f"a newer commit ({pull.head_sha[:12]}) was pushed before this one was reviewed",
         )
-    snapshot = snapshot_from(ctx.sources, repository_file)
+    snapshot = snapshot_from(ctx.sources, pull.repository_file)
     # Frozen on the run before any model call: every comment traces back to it. Only while
     # the run is still wanted: this also stands for the check before the first model call
     # (StopAwareProvider).
@@ -362,12 +336,12 @@ async def _review(
 
     if not snapshot.review.enabled:
         return await _end_early(
-            resources, ctx, repo, check_run, RunStatus.SKIPPED,
+            resources, ctx, check_run, RunStatus.SKIPPED,
             f"reviews are turned off ({snapshot.sources.get('enabled', 'policy')})",
         )  # fmt: skip
     if ctx.out_of_reviews:
         return await _end_early(
-            resources, ctx, repo, check_run, RunStatus.SKIPPED,
+            resources, ctx, check_run, RunStatus.SKIPPED,
             f"the workspace's {snapshot.plan} plan includes {snapshot.limits.reviews_per_month} "
             "reviews a month and they are used up; upgrade the plan or wait for next month",
         )  # fmt: skip

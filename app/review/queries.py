@@ -57,11 +57,35 @@ RETURNING id
 # the others marked running, so concurrent runs cannot all fit in the last review left.
 _QUOTA_LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"
 
+# Model input tokens spent this month: recorded, and the answers kept for runs not yet
+# recorded (a run records its usage when it finishes). The review's claim and the cost
+# preview both count this way.
+_INPUT_TOKENS = """(
+        SELECT coalesce(sum(u.quantity), 0) FROM usage_records u
+        WHERE u.workspace_id = %(workspace)s AND u.type = 'llm_input_tokens'
+          AND u.created_at >= %(month_start)s
+    ) + (
+        SELECT coalesce(sum(m.input_tokens), 0) FROM run_model_responses m
+        WHERE m.workspace_id = %(workspace)s AND m.created_at >= %(month_start)s
+          AND NOT EXISTS (
+            SELECT 1 FROM usage_records u
+            WHERE u.workspace_id = m.workspace_id AND u.run_id = m.run_id
+              AND u.type = 'llm_input_tokens'
+          )
+    )"""
+INPUT_TOKENS_THIS_MONTH = f"SELECT {_INPUT_TOKENS}"
+
+
+def month_start() -> datetime:
+    """The start of this calendar month, UTC: where monthly quotas and budgets count from."""
+    return datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 # The policy layers and, when the plan limits reviews, the reviews used this month (those
 # recorded, and those under way in other runs, which record theirs when they finish), and when
 # the policy sets a monthly token budget, the input tokens spent this month (recorded, and the
 # answers kept for runs not yet recorded): one round trip.
-_POLICY_SOURCES = """
+_POLICY_SOURCES = f"""
 SELECT plan.name, plan.limits, policy.name, policy.version, policy.config, setting.settings,
     CASE WHEN plan.limits ->> 'reviews_per_month' IS NOT NULL THEN (
         SELECT count(*) FROM usage_records u
@@ -77,19 +101,7 @@ SELECT plan.name, plan.limits, policy.name, policy.version, policy.config, setti
               AND u.type = 'review'
           )
     ) END,
-    CASE WHEN policy.config ->> 'monthly_input_tokens' IS NOT NULL THEN (
-        SELECT coalesce(sum(u.quantity), 0) FROM usage_records u
-        WHERE u.workspace_id = %(workspace)s AND u.type = 'llm_input_tokens'
-          AND u.created_at >= %(month_start)s
-    ) + (
-        SELECT coalesce(sum(m.input_tokens), 0) FROM run_model_responses m
-        WHERE m.workspace_id = %(workspace)s AND m.created_at >= %(month_start)s
-          AND NOT EXISTS (
-            SELECT 1 FROM usage_records u
-            WHERE u.workspace_id = m.workspace_id AND u.run_id = m.run_id
-              AND u.type = 'llm_input_tokens'
-          )
-    ) END
+    CASE WHEN policy.config ->> 'monthly_input_tokens' IS NOT NULL THEN {_INPUT_TOKENS} END
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT plans.name, plans.limits FROM subscriptions s JOIN plans ON plans.id = s.plan_id
@@ -103,7 +115,7 @@ LEFT JOIN LATERAL (
     SELECT settings FROM repository_settings
     WHERE workspace_id = %(workspace)s AND repository_id = %(repository)s
 ) AS setting ON true
-"""
+"""  # noqa: S608 - a constant fragment; every value is bound
 
 _KEYS = f"""
 SELECT {select_list(ProviderKey, "k")} FROM provider_keys k
@@ -259,7 +271,6 @@ class _ReviewInputs:
         cls, connection: AsyncConnection[Any], run: Run, first_execution: bool
     ) -> _ReviewInputs:
         workspace = run.workspace_id
-        month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         sources = await connection.execute(
             _POLICY_SOURCES,
             {
@@ -267,7 +278,7 @@ class _ReviewInputs:
                 "repository": run.repository_id,
                 "policy": DEFAULT_POLICY_NAME,
                 "granting": list(_GRANTING),
-                "month_start": month_start,
+                "month_start": month_start(),
                 "run": run.id,
             },
         )

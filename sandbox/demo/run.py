@@ -378,7 +378,7 @@ class Demo:
         places = [_place(c) for c in comments]
         width = max((len(p) for p in places), default=0)
         for comment, place in zip(comments, places, strict=True):
-            by = reviewer_of.get(str(comment["id"]))
+            by = reviewer_of.get((str(comment["path"]), int(comment["line"])))
             out(f"    {place:<{width}}  {_title(comment['body'])}" + (f"  [{by}]" if by else ""))
 
         checks = [c for c in published["check_runs"] if c["name"] == "Sentinel"]
@@ -484,14 +484,15 @@ def _without_markers(body: str) -> list[str]:
     return [line for line in body.rstrip().splitlines() if not line.startswith("<!-- sentinel:")]
 
 
-def _reviewers_by_comment(detail: dict[str, Any]) -> dict[str, str]:
-    """Review comment id -> which reviewer's finding it carries (e.g. `static:secrets`)."""
-    found: dict[str, str] = {}
+def _reviewers_by_comment(detail: dict[str, Any]) -> dict[tuple[str, int], str]:
+    """(path, last line) of each inline comment -> which reviewer's finding it carries (e.g.
+    `static:secrets`)."""
+    found: dict[tuple[str, int], str] = {}
     for finding in detail.get("findings") or []:
         reviewer = (finding.get("metadata") or {}).get("reviewer")
         for annotation in finding.get("annotations") or []:
-            if annotation["type"] == "review_comment" and annotation.get("external_id"):
-                found[str(annotation["external_id"])] = reviewer or "?"
+            if annotation["type"] == "review_comment":
+                found[(str(finding["file_path"]), int(finding["line_end"]))] = reviewer or "?"
     return found
 
 

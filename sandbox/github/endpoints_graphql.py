@@ -1,5 +1,6 @@
-"""`POST /graphql`, for the one query shape Sentinel sends: blobs of one repository by object
-id, many per request under aliases, as GitHub's GraphQL API answers it.
+"""`POST /graphql`, for the two query shapes Sentinel sends, as GitHub's GraphQL API answers
+them: a pull request (sandbox/github/graphql_pulls.py), and blobs of one repository by object
+id, many per request under aliases:
 
     query($owner: String!, $name: String!, $o0: GitObjectID!, ...) {
       repository(owner: $owner, name: $name) {
@@ -22,7 +23,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from sandbox.github.git import blob_sha
-from sandbox.github.rest import GitHubError, repository_for, state_of
+from sandbox.github.graphql_pulls import PULL_REQUEST, QueryError, pull_request_answer
+from sandbox.github.rest import GitHubError, caller_of, repository_for, state_of
 
 router = APIRouter()
 
@@ -48,11 +50,14 @@ async def graphql(request: Request) -> JSONResponse:
     variables = (body.get("variables") or {}) if isinstance(body, dict) else {}
     repository_match = _REPOSITORY.search(query)
     if repository_match is None:
-        return JSONResponse({"errors": _errors("the fake answers repository blob queries only")})
+        return JSONResponse({"errors": _errors("the fake answers repository queries only")})
     owner = str(variables.get(repository_match.group(1), ""))
     name = str(variables.get(repository_match.group(2), ""))
+    asks_for_pull = PULL_REQUEST.search(query) is not None
     try:
-        repository = repository_for(request, owner, name, "contents")
+        repository = repository_for(
+            request, owner, name, "pull_requests" if asks_for_pull else "contents"
+        )
     except GitHubError as error:
         forbidden = error.status == 403
         message = (
@@ -64,6 +69,17 @@ async def graphql(request: Request) -> JSONResponse:
         return JSONResponse(
             {"data": {"repository": None}, "errors": _errors(message, kind, ["repository"])}
         )
+    if asks_for_pull:
+        try:
+            pull, errors = pull_request_answer(
+                state_of(request), caller_of(request), repository, query, variables
+            )
+        except QueryError as error:
+            return JSONResponse({"errors": _errors(str(error), "EXCESSIVE_PAGINATION")})
+        answer_body: dict[str, Any] = {"data": {"repository": {"pullRequest": pull}}}
+        if errors:
+            answer_body["errors"] = errors
+        return JSONResponse(answer_body)
     blobs = _blobs(state_of(request).git_for(repository))
     answer: dict[str, Any] = {}
     for alias, variable in _OBJECT.findall(query):

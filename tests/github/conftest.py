@@ -79,6 +79,11 @@ class Hook:
             result = await connection.execute(text(sql), params)
             return [dict(row) for row in result.mappings()]
 
+    async def execute(self, sql: str, **params: Any) -> None:
+        """A change made behind Sentinel's back (as the database's owner)."""
+        async with self.owner_engine.begin() as connection:
+            await connection.execute(text(sql), params)
+
 
 @pytest.fixture
 async def hook(

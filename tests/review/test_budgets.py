@@ -210,5 +210,9 @@ async def test_the_prompt_shows_the_whole_enclosing_function_from_the_head(world
     assert "return 0" in diff
     assert "def ratio" not in diff.split("FILE: calc.py", 1)[1]  # outside main()
     # The texts came in one GraphQL request for the whole pull request.
-    graphql = [r for r in world.github.requests[before:] if r.path == "/graphql"]
+    graphql = [
+        r
+        for r in world.github.requests[before:]
+        if r.path == "/graphql" and "object(oid" in r.json["query"]
+    ]
     assert len(graphql) == 1

@@ -52,3 +52,78 @@ async def test_a_deleted_summary_is_posted_again(world: World) -> None:
     assert again.id != summary.id
     rows = await world.hook.rows("SELECT summary_comment_id FROM pull_requests")
     assert rows == [{"summary_comment_id": again.id}]
+
+
+def _calls(world: World, since: int) -> list[tuple[str, str]]:
+    """GitHub calls a review made, the installation token's minting aside."""
+    return [
+        (r.method, r.path)
+        for r in world.github.requests[since:]
+        if not r.path.endswith("/access_tokens")
+    ]
+
+
+async def test_a_review_makes_no_more_github_calls_than_its_goal(world: World) -> None:
+    # Goal: 5 + ⌈files / 100⌉ + ⌈findings / 50⌉, here 5 + 1 + 1 for the 2-file PR.
+    await world.open_pull_request()
+    assert await world.review_pending() == ["completed"]
+    first = _calls(world, 0)
+    assert world.review_comments(), "the review posted inline comments"
+    assert first == [
+        ("POST", "/graphql"),  # the PR, commits, .sentinel.yml and its last comments
+        ("GET", f"/repos/{OWNER}/{NAME}/pulls/{NUMBER}/files"),
+        ("POST", "/graphql"),  # the changed files' new texts
+        ("POST", f"/repos/{OWNER}/{NAME}/check-runs"),  # in progress, with the estimate
+        ("POST", f"/repos/{OWNER}/{NAME}/pulls/{NUMBER}/reviews"),
+        ("PATCH", f"/repos/{OWNER}/{NAME}/check-runs/{world.check_runs()[0].id}"),
+        ("POST", LISTING),
+    ]
+
+    before = len(world.github.requests)
+    await _push(world, "d00d" + "3" * 36, "def third(x):\n    return x / 0\n")
+    assert len(_calls(world, before)) <= 7
+
+
+async def test_a_summary_whose_id_was_lost_is_found_in_the_pull_requests_read(
+    world: World,
+) -> None:
+    await world.open_pull_request()
+    assert await world.review_pending() == ["completed"]
+    (summary,) = world.summaries()
+    # As after a worker that posted the summary and died before keeping its id.
+    await world.hook.execute("UPDATE pull_requests SET summary_comment_id = NULL")
+
+    before = len(world.github.requests)
+    await _push(world, "d00d" + "4" * 36, "def fourth(x):\n    return x / 0\n")
+    (updated,) = world.summaries()
+    assert updated.id == summary.id
+    assert ("GET", LISTING) not in _calls(world, before)
+
+
+async def test_an_older_summary_beyond_the_last_hundred_comments_is_still_found(
+    world: World,
+) -> None:
+    await world.open_pull_request()
+    assert await world.review_pending() == ["completed"]
+    (summary,) = world.summaries()
+    await world.hook.execute("UPDATE pull_requests SET summary_comment_id = NULL")
+    for index in range(120):  # a busy discussion after it
+        world.github.add_issue_comment(OWNER, NAME, body=f"comment {index}", issue_number=NUMBER)
+
+    before = len(world.github.requests)
+    await _push(world, "d00d" + "5" * 36, "def fifth(x):\n    return x / 0\n")
+    (updated,) = world.summaries()
+    assert updated.id == summary.id
+    assert ("GET", LISTING) in _calls(world, before)
+
+
+async def test_a_closed_pull_request_gets_one_completed_check_run_in_one_call(
+    world: World,
+) -> None:
+    await world.open_pull_request()
+    world.github.update_pull_request(OWNER, NAME, NUMBER, state="closed")
+    assert await world.review_pending() == ["cancelled"]
+    checks = [c for c in _calls(world, 0) if "check-runs" in c[1]]
+    assert checks == [("POST", f"/repos/{OWNER}/{NAME}/check-runs")]
+    (check,) = world.check_runs()
+    assert (check.status, check.conclusion) == ("completed", "neutral")

@@ -309,10 +309,13 @@ async def test_a_first_execution_does_not_look_for_what_it_never_posted(world: W
 
     reads = [(r.method, r.path) for r in world.github.requests if r.method == "GET"]
     # Nothing of a run can be on GitHub before its first execution: no check-run or review
-    # listings (the summary is looked for: it belongs to the PR, not to the run).
+    # listings. The summary is looked for (it belongs to the PR, not to the run), among the
+    # comments the pull request's GraphQL read returns: no listing of them either.
     assert not [path for _, path in reads if path.endswith("/check-runs")]
     assert not [path for _, path in reads if path.endswith(f"/pulls/{NUMBER}/reviews")]
-    assert [path for _, path in reads if path.endswith(f"/issues/{NUMBER}/comments")]
+    assert not [path for _, path in reads if path.endswith(f"/issues/{NUMBER}/comments")]
+    (read, *_) = [r for r in world.github.requests if r.path == "/graphql"]
+    assert "comments(last: 100)" in read.json["query"]
 
 
 async def test_a_delivery_starts_its_review_without_waiting_for_a_poll(world: World) -> None:

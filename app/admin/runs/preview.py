@@ -13,17 +13,16 @@ records.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.admin.deps import WorkspaceContext
 from app.admin.runs.repository import RunRepository
 from app.errors import ApiError
 from app.github.client import GitHubApp
-from app.models import Installation, ProviderKey, Repository, UsageRecord
+from app.models import Installation, ProviderKey, Repository
 from app.policy.resolve import PolicySnapshot, load_policy_sources, snapshot_from
 from app.review.errors import ReviewError
 from app.review.execute import MAX_OUTPUT_TOKENS, input_allowance
@@ -34,6 +33,7 @@ from app.review.github_source import (
     fetch_pull_request_files,
 )
 from app.review.provider_setup import pick_key
+from app.review.queries import INPUT_TOKENS_THIS_MONTH, month_start
 from reviewers.diff import parse_github_file
 from reviewers.engine import PullRequestContext
 from reviewers.preview import preview
@@ -162,12 +162,12 @@ async def _keys(context: WorkspaceContext) -> list[ProviderKey]:
 
 
 async def _spent_this_month(context: WorkspaceContext, snapshot: PolicySnapshot) -> int | None:
+    """Counted as the review's claim counts it (app/review/queries.py)."""
     if snapshot.limits.monthly_input_tokens is None:
         return None
-    month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    statement = select(func.coalesce(func.sum(UsageRecord.quantity), 0)).where(
-        UsageRecord.workspace_id == context.workspace_id,
-        UsageRecord.type == "llm_input_tokens",
-        UsageRecord.created_at >= month_start,
+    connection = await context.session.connection()
+    result = await connection.exec_driver_sql(
+        INPUT_TOKENS_THIS_MONTH,
+        {"workspace": context.workspace_id, "month_start": month_start()},
     )
-    return int((await context.session.execute(statement)).scalar_one())
+    return int(result.scalar_one())

@@ -43,7 +43,9 @@ class RunPage(BaseModel):
 class AnnotationOut(BaseModel):
     id: uuid.UUID
     type: str = Field(description="review_comment, check_annotation or summary")
-    external_id: str | None = Field(description="The platform's id of what was posted")
+    external_id: str | None = Field(
+        description="The platform's id of what was posted (for review_comment: the review's id)"
+    )
     created_at: datetime
 
 
