@@ -46,6 +46,8 @@ class SystemContext(StrEnum):
     PROVISIONING = "provisioning"
     # Authenticating an API token by its hash, before its workspace is known.
     TOKEN_AUTH = "token-auth"  # noqa: S105 - a context name, not a secret
+    # Resolving a console session's cookie, before its workspace is known.
+    CONSOLE_SESSION = "console-session"
     # Rollups into workspace_daily_metrics and other cross-workspace aggregates.
     ROLLUP = "rollup"
     # `sentinel keys rotate`: re-encrypt every workspace's provider keys.

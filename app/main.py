@@ -12,6 +12,7 @@ from sqlalchemy import text
 from app.admin.router import router as admin_router
 from app.config import Settings, load_settings
 from app.errors import install_error_handlers
+from app.console.routes import install_console
 from app.github.endpoint import router as github_router
 from app.metrics import install_metrics
 from app.resources import Resources, resources
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(github_router)
     app.include_router(admin_router)
     app.include_router(setup_router)
+    install_console(app)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

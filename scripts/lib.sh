@@ -139,6 +139,31 @@ ensure_venv() {
         die "uv sync finished but $SENTINEL_VENV/bin/sentinel is missing"
 }
 
+# --- the web console -------------------------------------------------------------------------
+
+# The console's front-end packages (console/package-lock.json pins them): `npm ci` from the npm
+# registry, again only when the lock file changed.
+ensure_console_assets() {
+    local folder="$SENTINEL_ROOT/console" stamp="$SENTINEL_ROOT/console/node_modules/.sentinel-lock"
+    if ! command -v npm >/dev/null 2>&1; then
+        _apt_install nodejs npm || die "npm is needed for the console's packages"
+    fi
+    if [[ -f "$stamp" ]] && cmp -s "$stamp" "$folder/package-lock.json"; then
+        return 0
+    fi
+    log "installing the console's npm packages (npm ci)"
+    (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in console/"
+    cp "$folder/package-lock.json" "$stamp"
+}
+
+# Debian's Chromium, for the console's browser tests (Playwright drives it; no browser download).
+ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1; then
+        return 0
+    fi
+    _apt_install chromium || die "could not install Debian's chromium (needed by the console tests)"
+}
+
 # --- Postgres --------------------------------------------------------------------------------
 
 # Directory holding initdb and pg_ctl, preferring the newest Debian-packaged version.

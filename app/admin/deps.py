@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Actor
+from app.console import sessions as console
 from app.config import Settings
 from app.db import tenant_session
 from app.errors import ApiError
@@ -76,12 +77,31 @@ async def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
+        cookie = request.cookies.get(console.COOKIE)
+        if cookie is not None:
+            return await _console_principal(request, cookie)
         raise ApiError(401, "unauthorized", "send an API token as `Authorization: Bearer <token>`")
     principal = await authenticate_api_token(
         resources(request).sessionmaker, credentials.credentials
     )
     if principal is None:
         raise ApiError(401, "unauthorized", "the API token is unknown or revoked")
+    return principal
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _console_principal(request: Request, secret: str) -> Principal:
+    """The web console's session cookie stands for its API token; a write must also carry
+    the session's CSRF token in a header (a cross-site form or script cannot)."""
+    principal = await console.session_principal(resources(request).sessionmaker, secret)
+    if principal is None:
+        raise ApiError(401, "unauthorized", "the console session has ended; sign in again")
+    if request.method not in _SAFE_METHODS and not console.csrf_matches(
+        secret, request.headers.get(console.CSRF_HEADER)
+    ):
+        raise ApiError(403, "csrf", f"a console write needs the session's {console.CSRF_HEADER}")
     return principal
 
 

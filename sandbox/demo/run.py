@@ -549,4 +549,7 @@ def run_demo(options: RunOptions, stream: TextIO | None = None) -> int:
         published = demo.sandbox.call("GET", f"/pull-requests/{opened['number']}/published")
         usage = demo.usage_of(billing, run)
         demo.report(run, detail, published, usage)
+        out()
+        out(f"See it in the web console: {options.sentinel_url.rstrip('/')}/console/runs/{run['id']}")
+        out(f"  sign in with this admin token of workspace {demo.workspace}: {admin}")
         return 0 if run["status"] == "completed" else 1

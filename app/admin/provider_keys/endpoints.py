@@ -8,7 +8,12 @@ from fastapi import APIRouter, Query, Response
 
 from app.admin.deps import Managers
 from app.admin.provider_keys import service
-from app.admin.provider_keys.schemas import ProviderKeyIn, ProviderKeyList, ProviderKeySaved
+from app.admin.provider_keys.schemas import (
+    ProviderKeyIn,
+    ProviderKeyList,
+    ProviderKeySaved,
+    Verification,
+)
 from app.admin.schemas import error_responses
 from app.policy.documents import ProviderName
 from app.provider_keys.repository import ProviderKeyRepository
@@ -43,6 +48,18 @@ async def put_key(
     whenever the worker connects). With `verify=true` the response reports whether the
     provider accepted one minimal call; the key is saved either way."""
     return await service.save_key(context, provider, body, verify=verify)
+
+
+@router.post(
+    "/{provider}/verify",
+    response_model=Verification,
+    summary="Check the saved key with one minimal provider call (owners, admins)",
+    responses=error_responses(503),
+)
+async def verify_saved_key(provider: ProviderName, context: Managers) -> Verification:
+    """Whether the provider accepts the key saved for `provider` now (a key revoked at the
+    provider, or out of credit, says so here)."""
+    return await service.verify_stored_key(context, provider)
 
 
 @router.delete(

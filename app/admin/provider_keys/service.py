@@ -18,7 +18,7 @@ from app.errors import ApiError
 from app.models import ProviderKey
 from app.policy.documents import ProviderName
 from app.provider_keys.repository import ProviderKeyRepository
-from app.provider_keys.service import save_provider_key
+from app.provider_keys.service import load_provider_key, save_provider_key
 from app.security.encryption import KeyRing
 from app.security.urls import UnsafeProviderUrlError, check_provider_url
 
@@ -94,6 +94,36 @@ async def save_key(
         metadata=metadata,
     )
     return ProviderKeySaved(**key_out(row).model_dump(), verification=verification)
+
+
+async def verify_stored_key(context: WorkspaceContext, provider: ProviderName) -> Verification:
+    """One minimal call with the key already saved (it never leaves the server)."""
+    repository = ProviderKeyRepository(context.session, context.workspace_id)
+    row = await repository.get_for_provider(provider)
+    if row is None:
+        raise ApiError(404, "not_found", f"no {provider} key in this workspace")
+    api_key = await load_provider_key(
+        context.session, _keyring(context), workspace_id=context.workspace_id, provider=provider
+    )
+    if api_key is None:
+        raise ApiError(404, "not_found", f"no {provider} key in this workspace")
+    verification = await verify_key(
+        provider,
+        api_key,
+        model=row.model,
+        base_url=row.base_url,
+        allow_private=context.settings.allow_private_provider_urls,
+    )
+    await record_audit_event(
+        context.session,
+        context.workspace_id,
+        actor=context.actor,
+        action="provider_key.verified",
+        resource_type="provider_key",
+        resource_id=str(row.id),
+        metadata={"provider": provider, "ok": verification.ok, "kind": verification.kind},
+    )
+    return verification
 
 
 async def delete_key(context: WorkspaceContext, provider: ProviderName) -> None:

@@ -25,6 +25,9 @@ async def list_runs(
     context: AnyRole,
     repository_id: Annotated[uuid.UUID | None, Query(description="Only this repository")] = None,
     status: Annotated[RunStatus | None, Query(description="Only runs in this status")] = None,
+    pull_request_number: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only runs of this pull request number")
+    ] = None,
     start: Annotated[
         datetime | None, Query(description="Created at or after (ISO 8601; no zone means UTC)")
     ] = None,
@@ -37,6 +40,7 @@ async def list_runs(
     filters = RunFilters(
         repository_id=repository_id,
         status=status.value if status is not None else None,
+        pull_request_number=pull_request_number,
         start=_aware(start),
         end=_aware(end),
     )

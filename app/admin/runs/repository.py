@@ -16,6 +16,7 @@ from app.repository import WorkspaceRepository
 class RunFilters:
     repository_id: uuid.UUID | None = None
     status: str | None = None
+    pull_request_number: int | None = None
     start: datetime | None = None
     end: datetime | None = None
 
@@ -36,6 +37,8 @@ class RunRepository(WorkspaceRepository[Run]):
             statement = statement.where(Run.repository_id == filters.repository_id)
         if filters.status is not None:
             statement = statement.where(Run.status == filters.status)
+        if filters.pull_request_number is not None:
+            statement = statement.where(Run.pull_request_number == filters.pull_request_number)
         if filters.start is not None:
             statement = statement.where(Run.created_at >= filters.start)
         if filters.end is not None:

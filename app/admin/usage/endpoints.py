@@ -56,7 +56,21 @@ def _range(start: date | None, end: date | None, default_start: date) -> tuple[d
     return start, end
 
 
-@router.get("/usage", response_model=UsageSummary, summary="Usage summed per group and type")
+_SUMMARY_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The summary as JSON, or as CSV with `Accept: text/csv` (one row per "
+        "group and usage type: group_by, key, label, type, quantity)",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/usage",
+    response_model=UsageSummary,
+    summary="Usage summed per group and type",
+    responses=_SUMMARY_CSV_RESPONSE,
+)
 async def usage(
     context: UsageReaders,
     start: Annotated[date | None, Query(description="First day (UTC); default: this month")] = None,
@@ -65,11 +79,20 @@ async def usage(
         Query(description="Day after the last (exclusive); default: start's next month"),
     ] = None,
     group_by: GroupBy = GroupBy.DAY,
-) -> UsageSummary:
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> UsageSummary | Response:
     """Quantities of `usage_records` created in [start, end), summed exactly per group and
     usage type. Owners, admins and billing."""
     start, end = _range(start, end, _this_month())
-    return await service.summarise(context, start, end, group_by)
+    summary = await service.summarise(context, start, end, group_by)
+    if not service.wants_csv(accept):
+        return summary
+    filename = f"sentinel-usage-{start}-{end}-by-{group_by.value}.csv"
+    return Response(
+        content=service.summary_csv(summary),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get(

@@ -101,6 +101,34 @@ async def feed_page(
     )
 
 
+SUMMARY_CSV_COLUMNS = ("group_by", "key", "label", "type", "quantity")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """Text a spreadsheet would run as a formula is kept as text (OWASP's CSV injection)."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def summary_csv(summary: UsageSummary) -> str:
+    """The summary as rows of one group and one usage type each, in the summary's order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SUMMARY_CSV_COLUMNS)
+    for group in summary.groups:
+        for kind, quantity in sorted(group.quantities.items()):
+            writer.writerow(
+                [
+                    summary.group_by.value,
+                    _cell(group.key or ""),
+                    _cell(group.label or ""),
+                    kind,
+                    quantity,
+                ]
+            )
+    return buffer.getvalue()
+
+
 def as_csv(records: Iterable[UsageRecordOut]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -113,7 +141,7 @@ def as_csv(records: Iterable[UsageRecordOut]) -> str:
                 record.repository_id or "",
                 record.type,
                 record.quantity,
-                record.model or "",
+                _cell(record.model or ""),
                 record.created_at.isoformat(),
                 json.dumps(record.metadata, sort_keys=True, separators=(",", ":")),
             ]

@@ -1,0 +1,163 @@
+"""`/console`: the page, its assets, the session endpoints and the JSON Schemas it validates
+with. Everything the console shows or changes goes through `/v1`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from app.admin.policies.schemas import PolicyConfig
+from app.admin.repositories.schemas import RepositorySettingsBody
+from app.audit import Actor, record_audit_event
+from app.db import tenant_session
+from app.errors import ApiError
+from app.console import sessions
+from app.models import Workspace
+from app.resources import resources
+from app.tokens.service import Principal, authenticate_api_token
+
+STATIC = Path(__file__).resolve().parent / "static"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "console" / "node_modules"
+# The front-end packages the page loads (npm, pinned by console/package-lock.json): only
+# their distributed files are served.
+VENDOR = {
+    "chart.js": "chart.js/dist",
+    "json-schema": "@cfworker/json-schema/dist/esm",
+    "js-yaml": "js-yaml/dist",
+    "diff": "diff/libesm",
+}
+
+# No inline script or style, nothing from elsewhere, never framed: markup injected into a
+# page (from a PR title, a finding) could not run.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+class SignIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or str(
+        resources(request).settings.public_url or ""
+    ).startswith("https://")
+
+
+async def _described(request: Request, principal: Principal, secret: str) -> dict[str, Any]:
+    async with tenant_session(resources(request).sessionmaker, principal.workspace_id) as db:
+        workspace = await db.get(Workspace, principal.workspace_id)
+    if workspace is None:
+        raise ApiError(401, "unauthorized", "the console session has ended; sign in again")
+    return {
+        "workspace": {"id": str(workspace.id), "slug": workspace.slug, "name": workspace.name},
+        "role": principal.role.value,
+        "csrf_token": sessions.csrf_token(secret),
+    }
+
+
+@router.post("/session")
+async def sign_in(request: Request, body: Annotated[SignIn, Body()]) -> JSONResponse:
+    """Open a session with an API token; the token itself never reaches the page again."""
+    state = resources(request)
+    principal = await authenticate_api_token(state.sessionmaker, body.token.strip())
+    if principal is None:
+        raise ApiError(401, "unauthorized", "that API token is unknown or revoked")
+    async with tenant_session(state.sessionmaker, principal.workspace_id) as db:
+        opened = await sessions.open_session(db, principal)
+        await record_audit_event(
+            db,
+            principal.workspace_id,
+            actor=Actor(type="token", id=str(principal.token_id)),
+            action="console.signed_in",
+            resource_type="api_token",
+            resource_id=str(principal.token_id),
+            metadata={},
+        )
+    response = JSONResponse(await _described(request, principal, opened.secret))
+    response.set_cookie(
+        sessions.COOKIE,
+        opened.secret,
+        max_age=int(sessions.LIFETIME.total_seconds()),
+        path="/",
+        secure=_secure(request),
+        httponly=True,
+        samesite="strict",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/session")
+async def current_session(request: Request) -> JSONResponse:
+    secret = request.cookies.get(sessions.COOKIE) or ""
+    principal = await sessions.session_principal(resources(request).sessionmaker, secret)
+    if principal is None:
+        raise ApiError(401, "unauthorized", "not signed in")
+    response = JSONResponse(await _described(request, principal, secret))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.delete("/session", status_code=204)
+async def sign_out(request: Request) -> Response:
+    secret = request.cookies.get(sessions.COOKIE) or ""
+    if secret and not sessions.csrf_matches(secret, request.headers.get(sessions.CSRF_HEADER)):
+        raise ApiError(403, "csrf", f"signing out needs the session's {sessions.CSRF_HEADER}")
+    await sessions.close_session(resources(request).sessionmaker, secret)
+    response = Response(status_code=204)
+    response.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/schemas/policy.json")
+async def policy_schema() -> dict[str, Any]:
+    return PolicyConfig.model_json_schema()
+
+
+@router.get("/schemas/repository-settings.json")
+async def repository_settings_schema() -> dict[str, Any]:
+    return RepositorySettingsBody.model_json_schema()
+
+
+def install_console(app: Any) -> None:
+    """The page's own files, the npm packages' distributed files (absent until `npm ci` in
+    console/), then the page and session routes; security headers on all of it."""
+
+    @app.middleware("http")
+    async def console_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        if request.url.path == "/console" or request.url.path.startswith("/console/"):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
+
+    app.mount("/console/assets", StaticFiles(directory=STATIC), name="console-assets")
+    for name, folder in VENDOR.items():
+        app.mount(
+            f"/console/vendor/{name}",
+            StaticFiles(directory=NODE_MODULES / folder, check_dir=False),
+            name=f"console-vendor-{name}",
+        )
+    app.include_router(router)
+
+
+@router.get("")
+@router.get("/{page:path}")
+async def page(page: str = "") -> FileResponse:
+    """Every console address is the one page; its script shows what the address names."""
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
