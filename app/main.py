@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from app.admin.router import router as admin_router
 from app.config import Settings, load_settings
-from app.errors import install_error_handlers
 from app.console.routes import install_console
+from app.errors import install_error_handlers
 from app.github.endpoint import router as github_router
 from app.metrics import install_metrics
 from app.resources import Resources, resources

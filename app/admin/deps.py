@@ -18,8 +18,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Actor
-from app.console import sessions as console
 from app.config import Settings
+from app.console import sessions as console
 from app.db import tenant_session
 from app.errors import ApiError
 from app.models import Workspace

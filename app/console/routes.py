@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 from app.admin.policies.schemas import PolicyConfig
 from app.admin.repositories.schemas import RepositorySettingsBody
 from app.audit import Actor, record_audit_event
+from app.console import sessions
 from app.db import tenant_session
 from app.errors import ApiError
-from app.console import sessions
 from app.models import Workspace
 from app.resources import resources
 from app.tokens.service import Principal, authenticate_api_token

@@ -3,8 +3,8 @@
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
-from app.models.console_session import ConsoleSession
 from app.models.billing import Plan, Subscription, UsageRecord
+from app.models.console_session import ConsoleSession
 from app.models.identity import Invitation, Team, TeamMember, User, Workspace
 from app.models.integration import (
     Connection,

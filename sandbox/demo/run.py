@@ -550,6 +550,7 @@ def run_demo(options: RunOptions, stream: TextIO | None = None) -> int:
         usage = demo.usage_of(billing, run)
         demo.report(run, detail, published, usage)
         out()
-        out(f"See it in the web console: {options.sentinel_url.rstrip('/')}/console/runs/{run['id']}")
+        console = f"{options.sentinel_url.rstrip('/')}/console/runs/{run['id']}"
+        out(f"See it in the web console: {console}")
         out(f"  sign in with this admin token of workspace {demo.workspace}: {admin}")
         return 0 if run["status"] == "completed" else 1
