@@ -168,7 +168,9 @@ async def test_the_static_reviewer_reviews_the_sample_pull_request(stack: Stack)
     assert re.search(r"^\s+review\s+1\s+-$", out, re.M), out
     assert "llm_input_tokens" not in out  # no model, no token records
     assert "Reviewed by the static reviewer alone (no model call)" in out
-    assert re.search(r"See it in the web console: http://\S+/console/runs/[0-9a-f-]{36}$", out, re.M)
+    assert re.search(
+        r"See it in the web console: http://\S+/console/runs/[0-9a-f-]{36}$", out, re.M
+    )
     assert re.search(r"sign in with this admin token of workspace acme: snt_\S+$", out, re.M)
     # The committed key never reaches the output, masked or not.
     assert "AKIA" + "Q4V7N2ZK8XW3RT6M" not in out
