@@ -5,6 +5,14 @@
 # Other subcommands replace CMD, since the entrypoint is the `sentinel` CLI:
 #         docker run --env-file sentinel.env sentinel migrate
 
+# ---- console: the web console's npm packages, as pinned by console/package-lock.json -------
+FROM node:20-bookworm-slim AS console
+WORKDIR /console
+RUN --mount=type=cache,target=/root/.npm \
+    --mount=type=bind,source=console/package.json,target=package.json \
+    --mount=type=bind,source=console/package-lock.json,target=package-lock.json \
+    npm ci --omit=dev --no-audit --no-fund
+
 # ---- builder: resolve and install dependencies with uv ---------------------------------------
 # Both stages use the same base image, so the venv's interpreter path exists in the runtime.
 FROM python:3.11-slim-bookworm AS builder
@@ -32,6 +40,7 @@ COPY pyproject.toml uv.lock README.md alembic.ini github-app.yml ./
 COPY app/ ./app/
 COPY reviewers/ ./reviewers/
 COPY migrations/ ./migrations/
+COPY --from=console /console/node_modules/ ./console/node_modules/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from benchmarks import budget, ingest, matchers, review, usage
+from benchmarks import budget, console, ingest, matchers, review, usage
 from benchmarks.support import Figure, machine
 
 BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
     "review": review.run,
     "matchers": matchers.run,
     "budget": budget.run,
+    "console": console.run,
 }
 
 

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.admin.policies.schemas import PolicyConfig
 from app.admin.repositories.schemas import RepositorySettingsBody
@@ -46,6 +48,28 @@ SECURITY_HEADERS = {
 }
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+class ConsoleHeaders:
+    """`SECURITY_HEADERS` on every `/console` answer. Plain ASGI: other paths pay nothing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != "/console" and not path.startswith("/console/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class SignIn(BaseModel):
@@ -138,14 +162,7 @@ def install_console(app: Any) -> None:
     """The page's own files, the npm packages' distributed files (absent until `npm ci` in
     console/), then the page and session routes; security headers on all of it."""
 
-    @app.middleware("http")
-    async def console_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        if request.url.path == "/console" or request.url.path.startswith("/console/"):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(ConsoleHeaders)
     app.mount("/console/assets", StaticFiles(directory=STATIC), name="console-assets")
     for name, folder in VENDOR.items():
         app.mount(

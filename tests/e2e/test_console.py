@@ -143,7 +143,7 @@ async def test_an_admin_disables_and_enables_a_repository(
     page = await context.new_page()
     await _sign_in(page, await _token(e2e, ACME, Role.ADMIN))
     await page.get_by_role("link", name="Repositories").click()
-    toggle = page.get_by_role("button", name=f"Reviews for {ACME.full_name}")
+    toggle = page.get_by_role("button", name=f"Reviews for {ACME.full_name}", exact=True)
     await expect(toggle).to_have_attribute("aria-pressed", "true")
     await toggle.click()
     await expect(toggle).to_have_attribute("aria-pressed", "false")

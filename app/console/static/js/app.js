@@ -89,6 +89,8 @@ async function signOut() {
   }
 }
 
+let navigated = false;
+
 async function show() {
   const main = document.getElementById("main");
   let path = location.pathname.replace(/\/+$/, "") || "/console";
@@ -132,11 +134,14 @@ async function show() {
       );
     }
   }
+  // After a navigation, the new page's heading takes the focus, so keyboard and screen
+  // reader users start at its top (the first load leaves the focus to the browser).
   const heading = main.querySelector("h1");
-  if (heading && document.activeElement !== document.body) {
+  if (heading && navigated) {
     heading.setAttribute("tabindex", "-1");
     heading.focus();
   }
+  navigated = true;
   main.setAttribute("data-ready", "true");
 }
 

@@ -10,10 +10,10 @@ export async function render(main) {
   const problem = h("div", {});
 
   function toggle(repository) {
+    const state = h("span", { class: "state", "aria-hidden": "true" }, repository.is_enabled ? "on" : "off");
     const button = h("button", {
       type: "button",
       "aria-pressed": String(repository.is_enabled),
-      "aria-label": `Reviews for ${repository.name}`,
       onclick: async () => {
         button.disabled = true;
         replace(problem);
@@ -21,7 +21,7 @@ export async function render(main) {
           const saved = await api.patch(`/repositories/${repository.id}`, { is_enabled: !repository.is_enabled });
           repository.is_enabled = saved.is_enabled;
           button.setAttribute("aria-pressed", String(saved.is_enabled));
-          button.textContent = saved.is_enabled ? "Enabled" : "Disabled";
+          state.textContent = saved.is_enabled ? "on" : "off";
           announce(`${repository.name}: reviews ${saved.is_enabled ? "enabled" : "disabled"}`);
         } catch (error) {
           replace(problem, h("p", { class: "alert", role: "alert" }, error.message));
@@ -29,8 +29,8 @@ export async function render(main) {
           button.disabled = false;
         }
       },
-    }, repository.is_enabled ? "Enabled" : "Disabled");
-    return button;
+    }, "Reviews", h("span", { class: "visually-hidden" }, ` for ${repository.name}`));
+    return h("span", { class: "toggle" }, button, " ", state);
   }
 
   replace(
