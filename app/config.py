@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     github_webhook_secret: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     app_slug: str = Field(default="sentinel", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
+    # The App's OAuth client (its settings page: "Client ID", "Client secrets"): with both,
+    # the web console offers "Sign in with GitHub" (the App's user-to-server flow).
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
     # Where the setup page (`/setup`) writes a newly registered App's key and settings.
     setup_output_dir: Path = Path(".data/github-app")
     # The address GitHub and browsers reach Sentinel at: the setup manifest's webhook and

@@ -49,6 +49,7 @@ TENANT_TABLES = [
     "audit_events",
     "pull_requests",
     "run_model_responses",
+    "console_sessions",
 ]
 APPEND_ONLY = {
     "findings",
@@ -58,7 +59,8 @@ APPEND_ONLY = {
     "run_model_responses",
 }
 # Rows the runtime role may not delete at all: append-only, runs, and soft-deleted tables.
-NO_DELETE = APPEND_ONLY | {"runs", "repositories", "pull_requests"}
+# Console sessions end by revocation (sign-out), never by DELETE.
+NO_DELETE = APPEND_ONLY | {"runs", "repositories", "pull_requests", "console_sessions"}
 # A column every row of the table has that an UPDATE can set to itself.
 TOUCH_COLUMN = {"workspace_daily_metrics": "runs_count"}
 

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.admin.policies.schemas import PolicyConfig
 from app.admin.repositories.schemas import RepositorySettingsBody
 from app.audit import Actor, record_audit_event
-from app.console import sessions
+from app.console import github_sign_in, sessions
 from app.db import tenant_session
 from app.errors import ApiError
 from app.models import Workspace
@@ -76,12 +76,6 @@ class SignIn(BaseModel):
     token: str = Field(min_length=1, max_length=200)
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or str(
-        resources(request).settings.public_url or ""
-    ).startswith("https://")
-
-
 async def _described(request: Request, principal: Principal, secret: str) -> dict[str, Any]:
     async with tenant_session(resources(request).sessionmaker, principal.workspace_id) as db:
         workspace = await db.get(Workspace, principal.workspace_id)
@@ -113,16 +107,7 @@ async def sign_in(request: Request, body: Annotated[SignIn, Body()]) -> JSONResp
             metadata={},
         )
     response = JSONResponse(await _described(request, principal, opened.secret))
-    response.set_cookie(
-        sessions.COOKIE,
-        opened.secret,
-        max_age=int(sessions.LIFETIME.total_seconds()),
-        path="/",
-        secure=_secure(request),
-        httponly=True,
-        samesite="strict",
-    )
-    response.headers["Cache-Control"] = "no-store"
+    sessions.set_session_cookie(request, response, opened)
     return response
 
 
@@ -148,6 +133,12 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
+@router.get("/sign-in-options")
+async def sign_in_options(request: Request) -> dict[str, bool]:
+    """What the sign-in page offers besides an API token."""
+    return {"github": github_sign_in.configured(resources(request).settings)}
+
+
 @router.get("/schemas/policy.json")
 async def policy_schema() -> dict[str, Any]:
     return PolicyConfig.model_json_schema()
@@ -170,6 +161,7 @@ def install_console(app: Any) -> None:
             StaticFiles(directory=NODE_MODULES / folder, check_dir=False),
             name=f"console-vendor-{name}",
         )
+    app.include_router(github_sign_in.router)
     app.include_router(router)
 
 

@@ -16,12 +16,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from fastapi import Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import SystemContext, system_session
 from app.models import ApiToken, ConsoleSession, Workspace
 from app.models.identity import Role
+from app.resources import resources
 from app.tokens.service import Principal
 
 COOKIE = "sentinel_console"
@@ -53,7 +55,9 @@ class OpenedSession:
     expires_at: datetime
 
 
-async def open_session(session: AsyncSession, principal: Principal) -> OpenedSession:
+async def open_session(
+    session: AsyncSession, principal: Principal, *, owns_token: bool = False
+) -> OpenedSession:
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + LIFETIME
     session.add(
@@ -62,10 +66,27 @@ async def open_session(session: AsyncSession, principal: Principal) -> OpenedSes
             api_token_id=principal.token_id,
             secret_hash=_hash(secret),
             expires_at=expires_at,
+            owns_token=owns_token,
         )
     )
     await session.flush()
     return OpenedSession(secret, expires_at)
+
+
+def set_session_cookie(request: Request, response: Response, opened: OpenedSession) -> None:
+    """HttpOnly (no script reads it), SameSite=Strict (no other site's request carries it),
+    Secure behind https."""
+    public_url = str(resources(request).settings.public_url or "")
+    response.set_cookie(
+        COOKIE,
+        opened.secret,
+        max_age=int(LIFETIME.total_seconds()),
+        path="/",
+        secure=request.url.scheme == "https" or public_url.startswith("https://"),
+        httponly=True,
+        samesite="strict",
+    )
+    response.headers["Cache-Control"] = "no-store"
 
 
 async def session_principal(
@@ -106,11 +127,29 @@ async def close_session(
     """Sign out: the session ends now. Its workspace, if it was live."""
     if not looks_like_secret(secret):
         return None
+    now = datetime.now(UTC)
     async with system_session(sessionmaker, SystemContext.CONSOLE_SESSION) as session:
-        ended = await session.execute(
-            update(ConsoleSession)
-            .where(ConsoleSession.secret_hash == _hash(secret), ConsoleSession.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
-            .returning(ConsoleSession.workspace_id)
-        )
-        return ended.scalar_one_or_none()
+        ended = (
+            await session.execute(
+                update(ConsoleSession)
+                .where(
+                    ConsoleSession.secret_hash == _hash(secret), ConsoleSession.revoked_at.is_(None)
+                )
+                .values(revoked_at=now)
+                .returning(
+                    ConsoleSession.workspace_id,
+                    ConsoleSession.api_token_id,
+                    ConsoleSession.owns_token,
+                )
+            )
+        ).first()
+        if ended is None:
+            return None
+        workspace_id, token_id, owns_token = ended
+        if owns_token:  # minted for this session alone (GitHub sign-in): it ends with it
+            await session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return workspace_id

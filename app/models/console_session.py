@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, LargeBinary, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +26,13 @@ class ConsoleSession(TenantMixin, Base):
         UUID(as_uuid=True), ForeignKey("api_tokens.id", ondelete="CASCADE"), nullable=False
     )
     secret_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    owns_token: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        server_default=text("false"),
+        default=False,
+        comment="the token was minted for this session (GitHub sign-in): revoked with it",
+    )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

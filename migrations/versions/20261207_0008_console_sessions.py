@@ -5,7 +5,8 @@ Revises: 0007
 Create Date: 2026-12-07 10:00:00+00:00
 
 A browser signed in to the web console: a random secret in an HttpOnly cookie, stored as its
-SHA-256, acting as the API token it was opened with.
+SHA-256, acting as the API token it was opened with (or, signed in with GitHub, one minted
+for it and revoked with it).
 """
 
 from collections.abc import Sequence
@@ -28,6 +29,13 @@ def upgrade() -> None:
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("api_token_id", sa.UUID(), nullable=False),
         sa.Column("secret_hash", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "owns_token",
+            sa.Boolean(),
+            server_default=sa.text("false"),
+            nullable=False,
+            comment="the token was minted for this session (GitHub sign-in): revoked with it",
+        ),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(

@@ -26,6 +26,7 @@ from sandbox.github import (
     endpoints_graphql,
     endpoints_reviews,
     manifest,
+    oauth,
     shapes,
 )
 from sandbox.github.auth import AuthError, Caller, identify
@@ -62,6 +63,7 @@ def create_github_app(state: GitHubState) -> FastAPI:
         endpoints_reviews,
         endpoints_comments,
         manifest,
+        oauth,
     ):
         app.include_router(module.router)
 

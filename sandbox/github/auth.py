@@ -41,14 +41,18 @@ LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 @dataclass(frozen=True)
 class Caller:
-    kind: Literal["app", "installation", "anonymous"]
+    kind: Literal["app", "installation", "user", "anonymous"]
     client: str
     token: IssuedToken | None = None
+    # The user behind a user-to-server token (`ghu_`), from the App's OAuth flow.
+    login: str | None = None
 
     @property
     def rate_limit_key(self) -> str:
         if self.token is not None:
             return f"installation:{self.token.installation_id}"
+        if self.kind == "user":
+            return f"user:{self.login}"
         return "app" if self.kind == "app" else f"anonymous:{self.client}"
 
 
@@ -125,6 +129,11 @@ def identify(state: GitHubState, authorization: str | None, client: str) -> Call
         if state.installations[issued.installation_id].suspended_at is not None:
             raise AuthError(403, SUSPENDED)
         return Caller("installation", client, issued)
+    if credential.startswith("ghu_"):
+        login = state.user_tokens.get(credential)
+        if login is None:
+            raise AuthError(401, BAD_CREDENTIALS)
+        return Caller("user", client, login=login)
     if credential.count(".") == 2:
         verify_app_jwt(state, credential)
         return Caller("app", client)

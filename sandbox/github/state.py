@@ -115,6 +115,14 @@ class GitHubState(HistoryMixin, LimitsMixin, HoldsMixin):
         self.secondary_writes_per_hour = 500
         self.write_times: dict[str, list[datetime]] = {}
         self.user_ids: dict[str, int] = {}
+        # The App's OAuth (user-to-server) flow: its client credentials and callback URLs,
+        # who is signed in to GitHub in "the browser", codes handed out and user tokens.
+        self.client_id = f"Iv1.{app_id:016x}"
+        self.client_secret = secrets.token_hex(20)
+        self.callback_urls: list[str] = []
+        self.web_login: str | None = None
+        self.oauth_codes: dict[str, tuple[str, str | None, datetime]] = {}
+        self.user_tokens: dict[str, str] = {}
 
         self._ids = itertools.count(1000)
         self._delivery_ids = itertools.count(90_000_000_001)

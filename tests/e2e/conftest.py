@@ -519,10 +519,15 @@ async def e2e_stack(
     async with serve_github(github) as github_url, serve_asgi(anthropic) as model_url:
         env = _env(settings, github, github_url)
         port = free_port()
-        api = Process("api", ["api", "--port", str(port)], env, logs / "api.log")
-        worker = Process("worker", ["worker"], env, logs / "worker.log")
         api_url = f"http://127.0.0.1:{port}"
         github.webhook_url = f"{api_url}/webhooks/github"
+        # The console's "Sign in with GitHub": the App's OAuth client, its callback here.
+        env["SENTINEL_PUBLIC_URL"] = api_url
+        env["SENTINEL_GITHUB_CLIENT_ID"] = github.client_id
+        env["SENTINEL_GITHUB_CLIENT_SECRET"] = github.client_secret
+        github.callback_urls = [f"{api_url}/console/oauth/github/callback"]
+        api = Process("api", ["api", "--port", str(port)], env, logs / "api.log")
+        worker = Process("worker", ["worker"], env, logs / "worker.log")
         e2e = E2E(
             github, models, gate, model_url, api, worker, api_url, redis, owner_engine,
             settings, base_shas,

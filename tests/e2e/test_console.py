@@ -310,3 +310,48 @@ async def test_the_team_and_audit_pages_show_the_workspaces_records(
     await expect(events).to_contain_text("invitation")
     await expect(events).to_contain_text("console.signed_in")
     await _shot(page, "audit")
+
+
+async def test_a_member_signs_in_with_github(e2e: E2E, context: BrowserContext) -> None:
+    (owner,) = await e2e.rows(
+        "SELECT u.github_login FROM users u JOIN team_members m ON m.user_id = u.id"
+        " JOIN workspaces w ON w.id = m.workspace_id WHERE w.slug = 'acme' AND m.role = 'owner'"
+    )
+    e2e.github.web_login = owner["github_login"]  # signed in to GitHub in this browser
+    page = await context.new_page()
+    await page.goto("/console/sign-in")
+    await page.get_by_role("link", name="Sign in with GitHub").click()
+    # The account is in both workspaces of the stack: GitHub sign-in asks which.
+    await expect(page.get_by_text("member of several workspaces")).to_be_visible()
+    await page.get_by_role("link", name="acme", exact=True).click()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    await expect(page.locator("#who")).to_contain_text("acme · owner")
+    await _shot(page, "signed-in-with-github")
+    (token,) = await e2e.rows(
+        "SELECT id, revoked_at FROM api_tokens WHERE name = :n",
+        n=f"console session (GitHub @{owner['github_login']})",
+    )
+    assert token["revoked_at"] is None
+    # The GitHub user token went to GitHub only: not to the page, not to Sentinel's tables.
+    assert not [t for t in e2e.github.user_tokens if t in await page.content()]
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in to Sentinel")).to_be_visible()
+    (token,) = await e2e.rows("SELECT revoked_at FROM api_tokens WHERE id = :id", id=token["id"])
+    assert token["revoked_at"] is not None  # the session's own token ends with it
+
+    e2e.github.web_login = "someone-else"
+    await page.get_by_role("link", name="Sign in with GitHub").click()
+    await expect(page.get_by_role("alert")).to_contain_text("not a member of a Sentinel workspace")
+    # GitHub refusing the App's client secret (rotated on GitHub, not here) is said so.
+    e2e.github.web_login = owner["github_login"]
+    real_secret, e2e.github.client_secret = e2e.github.client_secret, "rotated"
+    try:
+        await page.get_by_role("link", name="Sign in with GitHub").click()
+        await expect(page.get_by_role("alert")).to_contain_text("GitHub did not accept")
+    finally:
+        e2e.github.client_secret = real_secret
+    # A callback that this browser did not start is refused, whatever its code.
+    await page.goto("/console/oauth/github/callback?code=stolen&state=forged")
+    await expect(page.get_by_role("alert")).to_contain_text("did not start here")
+    await expect(page.get_by_role("button", name="Sign out")).to_have_count(0)

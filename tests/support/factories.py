@@ -17,6 +17,7 @@ from app.models import (
     ApiToken,
     AuditEvent,
     Connection,
+    ConsoleSession,
     Finding,
     Installation,
     Invitation,
@@ -192,13 +193,21 @@ async def make_workspace_graph(
         )
         session.add(WorkspaceDailyMetric(workspace_id=ws, date=date(2026, 11, 1), runs_count=1))
         token = generate_token()
+        api_token = ApiToken(
+            workspace_id=ws,
+            name="test",
+            role="owner",
+            token_hash=hash_token(token),
+            token_prefix=token[:12],
+        )
+        session.add(api_token)
+        await session.flush()
         session.add(
-            ApiToken(
+            ConsoleSession(
                 workspace_id=ws,
-                name="test",
-                role="owner",
-                token_hash=hash_token(token),
-                token_prefix=token[:12],
+                api_token_id=api_token.id,
+                secret_hash=hash_token(generate_token("scs_")),
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
             )
         )
         session.add(
