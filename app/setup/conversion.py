@@ -32,6 +32,9 @@ class NewApp:
     # Secrets stay out of repr, hence out of logs and tracebacks.
     pem: str = field(repr=False)
     webhook_secret: str | None = field(repr=False)
+    # The App's OAuth client, for the web console's "Sign in with GitHub".
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
 
 
 async def exchange_code(api_url: str, code: str) -> NewApp:
@@ -75,6 +78,8 @@ async def exchange_code(api_url: str, code: str) -> NewApp:
         html_url=data.html_url,
         pem=data.pem,
         webhook_secret=data.webhook_secret,
+        client_id=data.client_id,
+        client_secret=data.client_secret,
     )
 
 

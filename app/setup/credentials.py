@@ -85,6 +85,9 @@ def env_file(app: NewApp, pem_path: Path, api_url: str) -> tuple[str, dict[str, 
     settings = dict(shown)
     if app.webhook_secret:
         settings["SENTINEL_GITHUB_WEBHOOK_SECRET"] = app.webhook_secret
+    if app.client_id and app.client_secret:
+        settings["SENTINEL_GITHUB_CLIENT_ID"] = app.client_id
+        settings["SENTINEL_GITHUB_CLIENT_SECRET"] = app.client_secret
     lines = [
         f"# The GitHub App {_one_line(app.name)} ({_one_line(app.html_url)}), registered",
         "# from Sentinel's setup page. Load into Sentinel's environment and restart it,",

@@ -258,6 +258,9 @@ async def test_the_flow_writes_private_credentials_that_work(
         "SENTINEL_APP_SLUG": "sentinel",
         "SENTINEL_GITHUB_API_URL": github.base_url,
         "SENTINEL_GITHUB_WEBHOOK_SECRET": registered.webhook_secret,
+        # The App's OAuth client, for the console's "Sign in with GitHub".
+        "SENTINEL_GITHUB_CLIENT_ID": f"Iv1.{registered.id:016x}",
+        "SENTINEL_GITHUB_CLIENT_SECRET": registered.client_secret,
     }
     assert github.webhook_url == f"{sentinel}/webhooks/github"
 
