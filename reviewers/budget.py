@@ -22,7 +22,7 @@ could possibly need (`_MAX_CHARS_PER_TOKEN`), the file is named without being re
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reviewers.config import PathInstruction
@@ -80,18 +80,35 @@ class _Bin:
     tokens: int = 0
     partial: bool = False
     definitions: list[Definition] = field(default_factory=list)
+    # What each file of the call is charged.
+    costs: dict[str, int] = field(default_factory=dict)
 
-    def add(self, piece: FileDiff, tokens: int, partial: bool) -> None:
+    def add(
+        self,
+        piece: FileDiff,
+        tokens: int,
+        partial: bool,
+        reprice: Callable[[FileDiff], int] | None = None,
+    ) -> int:
+        """Add a file or a part of one; the tokens saved (0 but when a part joins another
+        part of its file: shown as one file, they share enclosing lines, and `reprice`
+        gives the merged file's price)."""
+        self.partial = self.partial or partial
         for index, present in enumerate(self.files):
             if present.path == piece.path:
-                # Two parts of one file in the same call: show them as one file.
                 hunks = tuple(sorted((*present.hunks, *piece.hunks), key=_hunk_order))
-                self.files[index] = replace(present, hunks=hunks)
-                break
-        else:
-            self.files.append(piece)
+                merged = replace(present, hunks=hunks)
+                self.files[index] = merged
+                had = self.costs[piece.path]
+                before = had + tokens
+                after = min(before, reprice(merged)) if reprice is not None else before
+                self.costs[piece.path] = after
+                self.tokens += after - had
+                return before - after
+        self.files.append(piece)
+        self.costs[piece.path] = tokens
         self.tokens += tokens
-        self.partial = self.partial or partial
+        return 0
 
 
 def _hunk_order(hunk: Hunk) -> tuple[int, int]:
@@ -179,6 +196,11 @@ class _Limits:
         if self.run_left is not None:
             self.run_left -= tokens
 
+    def refund(self, tokens: int) -> None:
+        """A placed piece turned out to cost less than spent (parts of a file sharing lines)."""
+        if self.run_left is not None:
+            self.run_left += tokens
+
 
 def plan_chunks(
     files: Sequence[FileDiff],
@@ -240,6 +262,10 @@ def plan_chunks(
             # Parts are shown apart: each hunk priced with all it may show on its own.
             standalone = pricer.hunks(file, standalone=True) or []
             pieces, unfit = _split(file, base, standalone, room, pricer)
+
+        def price_as_shown(part: FileDiff, base: int = base) -> int:
+            return base + sum(pricer.hunks(part) or [])
+
         left_out: list[Hunk] = list(unfit)
         why = "too large for the model's context window" if unfit else ""
         placed_any = False
@@ -249,7 +275,8 @@ def plan_chunks(
                 left_out.extend(piece.hunks)
                 why = why or f"over {refused}"
             else:
-                target.add(piece, cost, partial=piece is not file)
+                saved = target.add(piece, cost, partial=piece is not file, reprice=price_as_shown)
+                limits.refund(saved)
                 placed_any = True
         if not left_out:
             continue
@@ -338,7 +365,12 @@ def _split(
     def close() -> None:
         nonlocal current, current_cost
         if current:
-            parts.append((replace(file, hunks=tuple(current)), current_cost))
+            part = replace(file, hunks=tuple(current))
+            # Packed by each hunk's standalone price (the most it can show); once the part
+            # is known, its price as rendered, where neighbouring hunks share the enclosing
+            # lines, is what the call is charged. The room left goes to other files.
+            exact = base + sum(pricer.hunks(part) or [])
+            parts.append((part, min(exact, current_cost)))
         current, current_cost = [], base
 
     for hunk, cost in zip(file.hunks, hunk_costs, strict=True):

@@ -369,3 +369,38 @@ def test_definitions_and_whole_functions_are_priced_as_sent() -> None:
         max_output_tokens=1_000, prompt_overhead_tokens=overhead, max_calls=5, new_texts=texts,
     )  # fmt: skip
     assert tight.chunks[0].definitions == ()  # no room left for it: context gives way
+
+
+def test_a_split_file_is_charged_what_each_part_shows() -> None:
+    from reviewers.config import ReviewConfig
+    from reviewers.engine import PullRequestContext
+    from reviewers.render import build_request
+    from reviewers.tokens import count_tokens
+
+    # One function too long to show whole (400 lines), edited every 5 lines: shown apart,
+    # each hunk brings 15 lines either side; in one part, neighbouring hunks share them.
+    body = "".join(f"    total = total + step_{i}(value, {i})\n" for i in range(400))
+    text = "def run(value):\n    total = 0\n" + body + "    return total\n"
+    hunks = "\n".join(
+        f"@@ -{i + 3},1 +{i + 3},1 @@\n-    total = total + step_{i}(value, {i})\n"
+        f"+    total = total + step_{i}(value, {i} + 1)"
+        for i in range(0, 150, 5)
+    )
+    big = file_diff("app.py", hunks)
+    texts = {"app.py": text}
+    overhead = _empty_prompt_tokens() + 50
+    plan = plan_chunks(
+        [big], context_window=overhead + 1_000 + 1_600, max_output_tokens=1_000,
+        prompt_overhead_tokens=overhead, max_calls=50, new_texts=texts,
+    )  # fmt: skip
+    assert len(plan.chunks) >= 2, "the file is split"
+    assert plan.not_reviewed == []
+    for chunk in plan.chunks:
+        request = build_request(
+            chunk.files, PullRequestContext(), ReviewConfig(), 1_000, new_texts=texts,
+            partial=chunk.partial, definitions=chunk.definitions,
+        )  # fmt: skip
+        real = count_tokens(request.system) + count_tokens(request.prompt)
+        priced = chunk.estimated_tokens + overhead
+        assert real <= priced, (real, priced)
+        assert priced <= real * 1.05 + 60, (real, priced)  # as shown, not as shown apart
