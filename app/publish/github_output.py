@@ -320,6 +320,14 @@ class CheckRun:
         else:
             await self.repo.show_on_check_run(self.current, title=title, summary=summary)
 
+    async def close_if_shown(self, *, conclusion: str, title: str, summary: str) -> None:
+        """Complete the check run if the run has one on GitHub (this attempt's or an earlier
+        one's), without creating one: a run stopped before it showed anything stays quiet."""
+        if self.current is None and not self.repo.fresh:
+            self.current = await self.repo.find_check_run(self.head_sha, self.run_id)
+        if self.current is not None:
+            await self.complete(conclusion=conclusion, title=title, summary=summary, annotations=[])
+
     async def complete(
         self,
         *,

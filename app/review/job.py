@@ -231,8 +231,6 @@ async def _execute(
 
 async def _close_stopped_check_run(resources: Resources, ctx: Claimed, check_run: CheckRun) -> None:
     """A run stopped mid-review must not leave its check spinning on the commit."""
-    if check_run.current is None:
-        return
     async with tenant_session(resources.sessionmaker, ctx.workspace_id) as session:
         reason = (
             await session.execute(
@@ -242,11 +240,10 @@ async def _close_stopped_check_run(resources: Resources, ctx: Claimed, check_run
             )
         ).scalar_one_or_none()
     try:
-        await check_run.complete(
+        await check_run.close_if_shown(
             conclusion="cancelled",
             title="Sentinel stopped reviewing this commit",
             summary=reason or "the review was stopped",
-            annotations=[],
         )
     except (TransientError, PermanentError) as error:
         log.warning("run.check_run_not_updated", run_id=str(ctx.run.id), error=error.reason)

@@ -1,9 +1,15 @@
-"""The summary comment's id is kept on the pull request: the next review updates it with one
-call instead of listing the pull request's comments; a summary someone deleted is posted
-again."""
+"""The GitHub calls a review makes: at most 5 + ⌈files/100⌉ + ⌈findings/50⌉. The summary
+comment's id is kept on the pull request (the next review updates it with one call), else it
+is found among the comments the pull request's one GraphQL read returns; a summary someone
+deleted is posted again. The check run appears with the estimate, or with the outcome."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
+from app.review.job import Retry
 from sandbox.github import pull_request_event
 from tests.review.conftest import NAME, NUMBER, OWNER, World
 
@@ -127,3 +133,41 @@ async def test_a_closed_pull_request_gets_one_completed_check_run_in_one_call(
     assert checks == [("POST", f"/repos/{OWNER}/{NAME}/check-runs")]
     (check,) = world.check_runs()
     assert (check.status, check.conclusion) == ("completed", "neutral")
+
+
+async def test_a_run_stopped_after_its_estimate_closes_its_check_run(world: World) -> None:
+    await world.open_pull_request()
+    (older,) = await world.runs()
+    # The check run is created with the estimate, just before the model calls.
+    stalled = world.github.hold_next("POST", f"/repos/{OWNER}/{NAME}/check-runs")
+    review = asyncio.create_task(world.review(older["id"]))
+    await asyncio.wait_for(stalled.arrived.wait(), 30)
+    await _push(world, "d00d" + "6" * 36, "def sixth(x):\n    return x / 0\n")
+    stalled.release()
+    assert await asyncio.wait_for(review, 60) == "stopped"
+
+    (check,) = world.check_runs(older["head_sha"])
+    assert (check.status, check.conclusion) == ("completed", "cancelled")
+    assert check.output["title"] == "Sentinel stopped reviewing this commit"
+
+
+async def test_a_run_stopped_on_a_later_attempt_closes_the_check_run_an_earlier_one_showed(
+    world: World,
+) -> None:
+    world.models.fail_next(529)
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    with pytest.raises(Retry):
+        await world.review(run["id"])  # the check run shows the estimate, then the model fails
+    (check,) = world.check_runs(run["head_sha"])
+    assert check.status == "in_progress"
+
+    # The second attempt has read the pull request when a push supersedes the run.
+    stalled = world.github.hold_next("GET", f"/repos/{OWNER}/{NAME}/pulls/{NUMBER}/files")
+    again = asyncio.create_task(world.review(run["id"], attempt=2))
+    await asyncio.wait_for(stalled.arrived.wait(), 30)
+    await _push(world, "d00d" + "7" * 36, "def seventh(x):\n    return x / 0\n")
+    stalled.release()
+    assert await asyncio.wait_for(again, 60) == "stopped"
+    (check,) = world.check_runs(run["head_sha"])
+    assert (check.status, check.conclusion) == ("completed", "cancelled")
