@@ -21,7 +21,14 @@ from reviewers.globs import glob_match
 from reviewers.output import OUTPUT_SCHEMA
 from reviewers.prompts import PROMPT_VERSION, render_template
 from reviewers.providers.base import ModelRequest
-from reviewers.scope import EDGE_LINES, MAX_SCOPE_LINES, Definition, Scope, enclosing_scope
+from reviewers.scope import (
+    EDGE_LINES,
+    MAX_SCOPE_LINES,
+    Definition,
+    Scope,
+    enclosing_scope,
+    parses,
+)
 from reviewers.static.secrets import redact_lines
 from reviewers.untrusted import (
     new_boundary,
@@ -149,6 +156,8 @@ def render_hunk_parts(
         before, after = _surrounding(hunk, scope, source.lines)
         before = [(n, t) for n, t in before if n > after_line]
         after = [(n, t) for n, t in after if before_line is None or n < before_line]
+    elif source is not None and parses(source.path, source.text):
+        label = None  # at module level, as the parse says
     else:
         label = hunk_context(
             source.language if source else None, hunk, source.lines if source else None

@@ -129,6 +129,13 @@ def _named_definition(node: tree_sitter.Node) -> bool:
     return node.parent is not None and node.parent.type in _NAMING_PARENTS
 
 
+def parses(path: str, text: str | None) -> bool:
+    """Whether `text` has a parse: then a hunk `enclosing_scope` finds nothing for is at
+    module level, and guessing from indentation would only mislabel it."""
+    language = parsed_language(path)
+    return language is not None and text is not None and _tree(language, text) is not None
+
+
 def enclosing_scope(
     path: str, text: str | None, lines: list[str] | None, first: int, last: int
 ) -> Scope | None:
@@ -183,21 +190,34 @@ def definitions(path: str, text: str) -> list[Definition]:
     tree = _tree(language, text)
     if tree is None:
         return []
-    kinds = DEFINITIONS[language]
+    # The grammar's query engine finds the definition nodes (in C); Python looks at those
+    # only, not at every node of the file.
+    nodes = tree_sitter.QueryCursor(_definition_query(language)).captures(tree.root_node)
+    ordered = sorted(nodes.get("definition", []), key=lambda n: (n.start_byte, -n.end_byte))
     found: list[Definition] = []
-    stack = [tree.root_node]
-    while stack and len(found) < 2_000:
-        node = stack.pop()
-        inside_decorator = node.parent is not None and node.parent.type == "decorated_definition"
-        if node.type in kinds and not inside_decorator:
-            name = _name_of(node)
-            if name:
-                end = node.end_point[0] + 1
-                if node.end_point[1] == 0 and end > node.start_point[0] + 1:
-                    end -= 1
-                found.append(Definition(name, path, node.start_point[0] + 1, end))
-        stack.extend(reversed(node.named_children))
+    for node in ordered:
+        if len(found) >= MAX_DEFINITIONS:
+            break
+        if node.parent is not None and node.parent.type == "decorated_definition":
+            continue  # the decorated definition around it stands for it
+        name = _name_of(node)
+        if name:
+            end = node.end_point[0] + 1
+            if node.end_point[1] == 0 and end > node.start_point[0] + 1:
+                end -= 1
+            found.append(Definition(name, path, node.start_point[0] + 1, end))
     return found
+
+
+MAX_DEFINITIONS = 2_000
+
+
+@functools.cache
+def _definition_query(language: str) -> tree_sitter.Query:
+    """Every node of the language's definition kinds (those its grammar has)."""
+    grammar = tree_sitter.Language(_grammar(language))
+    kinds = [k for k in sorted(DEFINITIONS[language]) if grammar.id_for_node_kind(k, True)]
+    return tree_sitter.Query(grammar, "[" + " ".join(f"({k})" for k in kinds) + "] @definition")
 
 
 def _name_of(node: tree_sitter.Node) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -122,6 +123,20 @@ async def test_an_admin_signs_in_and_reads_a_run_and_its_findings(
         == "{}{}"
     )
 
+    # Filtered by pull request number, only that pull request's runs are listed.
+    await page.get_by_label("Pull request").fill(str(NUMBER))
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page).to_have_url(re.compile(rf"pull_request_number={NUMBER}"))
+    listed = page.get_by_role("table", name="Runs, newest first").locator("tbody tr")
+    await expect(listed.first).to_contain_text(f"#{NUMBER}")
+    assert all(f"#{NUMBER}" in text for text in await listed.all_inner_texts())
+    await page.get_by_label("Pull request").fill("9999")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page.get_by_text("No runs match.")).to_be_visible()
+    await page.go_back()
+    await expect(listed.first).to_contain_text(f"#{NUMBER}")
+    row = page.get_by_role("row").filter(has_text=f"#{NUMBER}")
+
     await row.first.get_by_role("link").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Run of {ACME.full_name} #{NUMBER}"
@@ -154,6 +169,23 @@ async def test_an_admin_disables_and_enables_a_repository(
     await expect(toggle).to_have_attribute("aria-pressed", "true")
     rows = await e2e.rows("SELECT is_enabled FROM repositories WHERE name = :n", n=ACME.full_name)
     assert rows == [{"is_enabled": True}]
+
+    # Its settings: validated as typed, saved through the API.
+    await page.get_by_role("link", name=ACME.full_name).click()
+    settings = page.get_by_label("Settings (YAML", exact=False)
+    await settings.fill("max_comments: many\n")
+    await expect(page.locator("#settings-status")).to_contain_text("max_comments")
+    await settings.fill("max_comments: 7\nmin_severity: warning\n")
+    await expect(page.locator("#settings-status")).to_contain_text("Valid against the schema")
+    await page.get_by_role("button", name="Save settings").click()
+    await expect(page.get_by_text("Saved.")).to_be_visible()
+    await _shot(page, "repository-settings")
+    (saved,) = await e2e.rows(
+        "SELECT s.settings FROM repository_settings s JOIN repositories r"
+        " ON r.id = s.repository_id WHERE r.name = :n",
+        n=ACME.full_name,
+    )
+    assert saved["settings"]["max_comments"] == 7
 
 
 async def test_a_policy_is_validated_as_typed_saved_as_versions_and_diffed(
@@ -209,6 +241,20 @@ async def test_a_provider_key_is_added_and_shown_masked(e2e: E2E, context: Brows
     assert key not in await page.content()
     assert await page.get_by_label("API key").input_value() == ""
     await _shot(page, "provider-keys")
+
+    # The saved Anthropic key is checked with one call to the (simulated) provider.
+    await page.get_by_role("button", name="Verify anthropic key").click()
+    await expect(page.locator("[data-result]")).to_contain_text("The provider accepted the key")
+    # Deleting asks first; the row goes.
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.get_by_role("button", name="Delete openai key").click()
+    await expect(page.locator("[data-result]")).to_contain_text("Deleted the openai key")
+    await expect(masked).not_to_contain_text("••••wxyz")
+    rows = await e2e.rows(
+        "SELECT k.provider FROM provider_keys k JOIN workspaces w ON w.id = k.workspace_id"
+        " WHERE w.slug = 'acme'"
+    )
+    assert [r["provider"] for r in rows] == ["anthropic"]
 
 
 async def test_usage_is_charted_and_downloads_as_csv(e2e: E2E, context: BrowserContext) -> None:

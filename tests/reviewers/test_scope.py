@@ -91,3 +91,16 @@ def test_the_prompt_shows_the_whole_function_and_the_right_label() -> None:
     assert len(numbers) == len(set(numbers))
     # Without the text: git's header, as before.
     assert "in: def prefixed_lines(text):" in render_diff([diff])
+
+
+def test_a_module_level_change_in_a_parsed_file_gets_no_label() -> None:
+    # After a function, partly indented: the parse says it is module-level code (the line
+    # heuristics are not consulted for a parsed file).
+    text = PYTHON + "\n\nif os.environ.get('WRAP'):\n    wrapped_all = wrap_all([])\n"
+    diff = file_diff(
+        "src/a.py",
+        "@@ -16,0 +16,2 @@\n+if os.environ.get('WRAP'):\n+    wrapped_all = wrap_all([])",
+    )
+    parsed = render_diff([diff], {"src/a.py": text})
+    assert "@@ -16,0 +16,2 @@\n" in parsed + "\n"
+    assert " in: " not in parsed.split("@@ -16,0 +16,2 @@", 1)[1].splitlines()[0]

@@ -54,13 +54,13 @@ export async function render(main, [name], { navigate }) {
           {
             onsubmit: async (event) => {
               event.preventDefault();
-              const { document, problems } = editor.current();
+              const { document: config, problems } = editor.current();
               if (problems.length) {
                 replace(result, h("p", { class: "alert", role: "alert" }, "Fix the problems above first."));
                 return;
               }
               try {
-                const saved = await api.post("/policies", { name, config: document });
+                const saved = await api.post("/policies", { name, config });
                 announce(`Saved version ${saved.version}`);
                 await navigate(`/console/policies/${encodeURIComponent(name)}`, { replaceState: true });
               } catch (error) {

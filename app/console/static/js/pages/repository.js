@@ -11,8 +11,7 @@ export async function render(main, [id]) {
   const repository = repositories.find((r) => r.id === id);
   if (!repository) throw Object.assign(new Error("No such repository in this workspace."), { status: 404 });
   const settings = await api.get(`/repositories/${id}/settings`);
-  const document = settings.settings ?? settings;
-  const editor = await yamlEditor({ id: "settings", label: "Settings (YAML, the keys of .sentinel.yml plus provider and model)", schemaName: "repository-settings", initial: toYaml(document) });
+  const editor = await yamlEditor({ id: "settings", label: "Settings (YAML, the keys of .sentinel.yml plus provider and model)", schemaName: "repository-settings", initial: toYaml(settings) });
   const result = h("div", { "aria-live": "polite" });
   const save = h("button", { class: "primary", type: "submit", disabled: !admin }, "Save settings");
   replace(
