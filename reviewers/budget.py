@@ -38,7 +38,7 @@ from reviewers.render import (
     render_path_instruction,
 )
 from reviewers.scope import Definition
-from reviewers.tokens import count_tokens
+from reviewers.tokens import count_line_tokens
 
 INPUT_SAFETY = 0.97
 # Source code runs at most ~5.4 characters per cl100k token (the densest stdlib module): a
@@ -123,8 +123,9 @@ class _Pricer:
     new_texts: Mapping[str, str] | None
 
     def tokens(self, text: str) -> int:
-        # +1: the newline that joins this piece to the next one.
-        return math.ceil((count_tokens(text) + 1) * self.factor)
+        # +1: the newline that joins this piece to the next one. Counted by line (cached):
+        # a prompt repeats lines, and the count by line is never lower.
+        return math.ceil((count_line_tokens(text) + 1) * self.factor)
 
     def file_base(self, file: FileDiff, instructions: Sequence[PathInstruction]) -> int:
         # A matching path instruction is shown once per chunk; counting it per file

@@ -133,7 +133,24 @@ def parses(path: str, text: str | None) -> bool:
     """Whether `text` has a parse: then a hunk `enclosing_scope` finds nothing for is at
     module level, and guessing from indentation would only mislabel it."""
     language = parsed_language(path)
-    return language is not None and text is not None and _tree(language, text) is not None
+    if language is None or text is None:
+        return False
+    key = (path, text)
+    if key not in _PARSES:
+        if len(_PARSES) >= _SCOPES_LIMIT:
+            _PARSES.clear()
+        _PARSES[key] = _tree(language, text) is not None
+    return _PARSES[key]
+
+
+_PARSES: dict[tuple[str, str], bool] = {}
+
+
+# Scopes already found, by (path, text, first, last): the budget prices a hunk and the call
+# renders it later, when the parse may have left `_tree`'s small cache. Cleared when full;
+# the texts it refers to are the ones the review holds anyway.
+_SCOPES: dict[tuple[str, str, int, int], Scope | None] = {}
+_SCOPES_LIMIT = 8_192
 
 
 def enclosing_scope(
@@ -141,8 +158,21 @@ def enclosing_scope(
 ) -> Scope | None:
     """The smallest definition holding new lines `first`..`last` (1-based), or None when
     the file is not parsed or the lines are at module level."""
+    if text is None or lines is None or first < 1 or parsed_language(path) is None:
+        return None
+    key = (path, text, first, last)
+    if key in _SCOPES:
+        return _SCOPES[key]
+    found = _enclosing_scope(path, text, lines, first, last)
+    if len(_SCOPES) >= _SCOPES_LIMIT:
+        _SCOPES.clear()
+    _SCOPES[key] = found
+    return found
+
+
+def _enclosing_scope(path: str, text: str, lines: list[str], first: int, last: int) -> Scope | None:
     language = parsed_language(path)
-    if language is None or text is None or lines is None or first < 1:
+    if language is None:
         return None
     tree = _tree(language, text)
     if tree is None:

@@ -73,6 +73,40 @@ def _segments(text: str) -> Iterator[str]:
                 yield part + end if offset + _LONG_LINE_CHARS >= len(line) else part
 
 
+# Line counts already made, by line: code repeats (a function shown with each of its hunks,
+# the same file priced in order and part by part, a push reviewed after the last one). Only
+# counts are kept, never reused across more than this many lines (cleared, not evicted:
+# simple, and a full cache holds a few tens of MB).
+_LINE_CACHE: dict[str, int] = {}
+_LINE_CACHE_LIMIT = 200_000
+_CACHED_LINE_CHARS = 2_000
+
+
+def count_line_tokens(text: str) -> int:
+    """cl100k tokens of `text` counted line by line, each line with its newline, each line's
+    count remembered. Never fewer than `count_tokens` (BPE merges stay inside the regex's
+    pieces, and a line break only ever ends one; runs of blank lines and line-final
+    punctuation merge across lines in the whole text, so this is a little more: +1.8% on
+    the stdlib sample, 0 fewer on any module of it). For pricing, which counts the same
+    lines again and again."""
+    total = 0
+    lines = text.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        piece = line + "\n" if index < last else line
+        if not piece:
+            continue
+        known = _LINE_CACHE.get(piece)
+        if known is None:
+            known = count_tokens(piece)
+            if len(piece) <= _CACHED_LINE_CHARS:
+                if len(_LINE_CACHE) >= _LINE_CACHE_LIMIT:
+                    _LINE_CACHE.clear()
+                _LINE_CACHE[piece] = known
+        total += known
+    return total
+
+
 def token_factor(provider: str | None) -> float:
     """The provider's model's tokens per cl100k token."""
     return PROVIDER_TOKEN_FACTOR.get(provider or "", DEFAULT_TOKEN_FACTOR)
