@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from reviewers.tokens import ENCODING_NAME, count_tokens, token_factor
+from reviewers.tokens import ENCODING_NAME, count_line_tokens, count_tokens, token_factor
 
 _ENCODING = tiktoken.get_encoding(ENCODING_NAME)
 
@@ -51,3 +51,24 @@ def test_provider_factors() -> None:
     assert token_factor("openai") == 1.0
     assert token_factor("anthropic") > 1.0
     assert token_factor(None) >= token_factor("anthropic")
+
+
+def test_counting_by_line_is_never_lower_and_a_little_higher() -> None:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    texts = [f.read_text(errors="replace") for f in sorted(stdlib.glob("*.py"))[:60]]
+    texts += [
+        "x = 1\n\n\n\n\ny = 2\n",  # blank lines merge in the whole text
+        "call(a,\n      b)\n)\n;\n",
+        "日本語のコメント\n  # ➡️ emoji\n\t\tindent\n",
+        "a" * 5_000 + "\n" + "b" * 3,  # a line longer than a counting segment
+        "",
+        "\n",
+    ]
+    whole = by_line = 0
+    for text in texts:
+        exact, lined = count_tokens(text), count_line_tokens(text)
+        assert lined >= exact, text[:80]
+        assert count_line_tokens(text) == lined  # the cache answers the same
+        whole += exact
+        by_line += lined
+    assert by_line <= whole * 1.05
