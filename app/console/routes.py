@@ -76,6 +76,18 @@ class SignIn(BaseModel):
     token: str = Field(min_length=1, max_length=200)
 
 
+def _same_origin(request: Request) -> None:
+    """Signing in only from the console's own page: a form on another site posting its own
+    token would otherwise sign the browser in to the attacker's workspace (login CSRF)."""
+    origin = request.headers.get("origin")
+    public = str(resources(request).settings.public_url or "").rstrip("/")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin is not None and origin not in {own, public}:
+        raise ApiError(403, "csrf", "sign in from the console's own page")
+    if "application/json" not in request.headers.get("content-type", ""):
+        raise ApiError(415, "unsupported_media_type", "send the token as JSON")
+
+
 async def _described(request: Request, principal: Principal, secret: str) -> dict[str, Any]:
     async with tenant_session(resources(request).sessionmaker, principal.workspace_id) as db:
         workspace = await db.get(Workspace, principal.workspace_id)
@@ -91,6 +103,7 @@ async def _described(request: Request, principal: Principal, secret: str) -> dic
 @router.post("/session")
 async def sign_in(request: Request, body: Annotated[SignIn, Body()]) -> JSONResponse:
     """Open a session with an API token; the token itself never reaches the page again."""
+    _same_origin(request)
     state = resources(request)
     principal = await authenticate_api_token(state.sessionmaker, body.token.strip())
     if principal is None:

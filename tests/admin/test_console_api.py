@@ -194,3 +194,25 @@ async def test_the_saved_key_is_verified_without_sending_it_again(
         f"{ACME}/provider-keys/openai/verify", headers=world.headers(Role.ADMIN)
     )
     assert missing.status_code == 404
+
+
+async def test_another_site_cannot_sign_the_browser_in(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    token = world.tokens[Role.ADMIN]
+    forged = await client.post(
+        "/console/session", json={"token": token}, headers={"Origin": "https://evil.example"}
+    )
+    assert forged.status_code == 403
+    as_form = await client.post(
+        "/console/session",
+        content=f'{{"token": "{token}"}}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert as_form.status_code in (415, 422)  # FastAPI refuses a non-JSON body first
+    assert COOKIE not in forged.cookies
+    assert COOKIE not in as_form.cookies
+    own = await client.post(
+        "/console/session", json={"token": token}, headers={"Origin": str(client.base_url)}
+    )
+    assert own.status_code == 200
