@@ -38,6 +38,7 @@ from app.review.github_source import (
 )
 from app.review.provider_setup import pick_key
 from app.review.queries import Claimed
+from app.review.stopped_checks import STOPPED_FROM_OUTSIDE, close_earlier_check_run
 from app.runs.repository import RunRepository
 from app.worker_metrics import RETRIES, RUN_DURATION, RUN_QUEUE_WAIT, RUNS_FINISHED
 
@@ -154,6 +155,8 @@ async def _review_run(
             resources.direct, workspace_id, run_id, mark_running=resources.github_app is not None
         )
         if isinstance(claimed, str):
+            if attempt > 1 and claimed in STOPPED_FROM_OUTSIDE:
+                await close_earlier_check_run(resources, _identity(resources), workspace_id, run_id)
             return claimed
         ctx = claimed
         if resources.github_app is None:

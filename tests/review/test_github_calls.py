@@ -171,3 +171,24 @@ async def test_a_run_stopped_on_a_later_attempt_closes_the_check_run_an_earlier_
     assert await asyncio.wait_for(again, 60) == "stopped"
     (check,) = world.check_runs(run["head_sha"])
     assert (check.status, check.conclusion) == ("completed", "cancelled")
+
+
+async def test_a_run_superseded_while_it_waits_to_retry_closes_its_check_run(
+    world: World,
+) -> None:
+    world.models.fail_next(529)
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    with pytest.raises(Retry):
+        await world.review(run["id"])
+    (check,) = world.check_runs(run["head_sha"])
+    assert check.status == "in_progress"
+
+    await _push(world, "d00d" + "8" * 36, "def eighth(x):\n    return x / 0\n")
+    # The retry comes up, finds the run superseded, and closes what the first attempt showed.
+    assert await world.review(run["id"], attempt=2) == "superseded"
+    (check,) = world.check_runs(run["head_sha"])
+    assert (check.status, check.conclusion) == ("completed", "cancelled")
+    (ended, _) = await world.runs()
+    assert ended["status"] == "superseded"
+    assert check.output["summary"] == ended["status_reason"]  # the run's own words
