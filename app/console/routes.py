@@ -21,6 +21,7 @@ from app.db import tenant_session
 from app.errors import ApiError
 from app.models import Workspace
 from app.resources import resources
+from app.setup.manifest import github_web_url
 from app.tokens.service import Principal, authenticate_api_token
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -97,6 +98,8 @@ async def _described(request: Request, principal: Principal, secret: str) -> dic
         "workspace": {"id": str(workspace.id), "slug": workspace.slug, "name": workspace.name},
         "role": principal.role.value,
         "csrf_token": sessions.csrf_token(secret),
+        # Where pull requests live, for links (github.com, or a GitHub Enterprise Server).
+        "github_web_url": github_web_url(resources(request).settings.github_api_url),
     }
 
 

@@ -141,6 +141,11 @@ async def test_an_admin_signs_in_and_reads_a_run_and_its_findings(
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Run of {ACME.full_name} #{NUMBER}"
     )
+    pull_link = page.get_by_role("link", name=f"{ACME.full_name}#{NUMBER}")
+    # The simulator serves GitHub's web pages too: links go to the GitHub Sentinel uses.
+    assert await pull_link.get_attribute("href") == (
+        f"{e2e.github.base_url}/{ACME.full_name}/pull/{NUMBER}"
+    )
     findings = page.get_by_role("table", name="Every finding and where it was posted")
     await expect(findings).to_contain_text("inline")
     await expect(findings).to_contain_text("settings.py")

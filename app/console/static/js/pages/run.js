@@ -1,4 +1,4 @@
-import { api } from "../api.js";
+import { api, session } from "../api.js";
 import { badge, facts, h, number, replace, table, when } from "../dom.js";
 
 export const title = "Run";
@@ -21,7 +21,8 @@ export async function render(main, [id]) {
   const run = await api.get(`/runs/${id}`);
   const metrics = run.metrics ?? {};
   const snapshot = run.policy_snapshot ?? {};
-  const github = run.repository ? `https://github.com/${run.repository.split("/").map(encodeURIComponent).join("/")}/pull/${run.pull_request_number}` : null;
+  const web = session().github_web_url ?? "https://github.com";
+  const github = run.repository && /^https?:\/\//.test(web) ? `${web}/${run.repository.split("/").map(encodeURIComponent).join("/")}/pull/${run.pull_request_number}` : null;
   const problem = ["failed", "skipped", "cancelled", "superseded"].includes(run.status) && run.status_reason;
   replace(
     main,
