@@ -4,7 +4,9 @@ Each write first looks for what an earlier attempt of the same run already poste
 check run's external_id, a hidden marker in the review and summary bodies), so a worker that
 crashed after posting and before committing never posts twice. The first execution of a run
 (`fresh`) skips the looks for the check run and the review: nothing of the run can be on
-GitHub before it starts. The summary is looked for always: it belongs to the PR, not the run.
+GitHub before it starts. The summary is looked for always (it belongs to the PR, not the
+run): by the id kept on the PR, else among the comments the pull request's GraphQL read
+returned, listing them only when that read did not see them all.
 """
 
 from __future__ import annotations
