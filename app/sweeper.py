@@ -9,15 +9,15 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, or_, select, text, update
 
 from app.db import SystemContext, system_session, unscoped_session
 from app.github.processing import process_delivery
-from app.models import Run, RunStatus
+from app.models import ConsoleSession, Run, RunStatus
 from app.queue import JobBuffer
 from app.runs.service import REVIEW_JOB
 
@@ -28,6 +28,8 @@ log = structlog.get_logger(__name__)
 
 PERIODIC_GRACE = timedelta(seconds=30)
 BATCH = 500
+# Console sessions that ended (signed out or expired) are kept this long, then forgotten.
+ENDED_SESSIONS_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,21 @@ async def _resume_if_abandoned(
     jobs.add(
         REVIEW_JOB, str(run_id), str(workspace_id), job_id=f"{run_id}:resumed:{int(time.time())}"
     )
+
+
+async def _forget_ended_console_sessions(resources: Resources) -> int:
+    """Sessions signed out or expired a day ago and more: nothing can use them again."""
+    cutoff = datetime.now(UTC) - ENDED_SESSIONS_KEPT
+    async with system_session(resources.sessionmaker, SystemContext.SWEEPER) as session:
+        ended = (
+            select(ConsoleSession.id)
+            .where(or_(ConsoleSession.expires_at < cutoff, ConsoleSession.revoked_at < cutoff))
+            .limit(BATCH)
+        )
+        result = await session.execute(
+            delete(ConsoleSession).where(ConsoleSession.id.in_(ended)).returning(ConsoleSession.id)
+        )
+        return len(result.all())
 
 
 async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> SweepReport:
@@ -103,6 +120,7 @@ async def sweep(resources: Resources, *, grace: timedelta = PERIODIC_GRACE) -> S
     for run_id, workspace_id in running:
         await _resume_if_abandoned(resources, run_id, workspace_id, jobs)
     enqueued = len(await jobs.send(resources.queue))
+    await _forget_ended_console_sessions(resources)
     if processed or enqueued:
         log.info("sweep.done", deliveries_processed=processed, runs_enqueued=enqueued)
     return SweepReport(deliveries_processed=processed, runs_enqueued=enqueued)

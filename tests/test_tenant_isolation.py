@@ -59,8 +59,7 @@ APPEND_ONLY = {
     "run_model_responses",
 }
 # Rows the runtime role may not delete at all: append-only, runs, and soft-deleted tables.
-# Console sessions end by revocation (sign-out), never by DELETE.
-NO_DELETE = APPEND_ONLY | {"runs", "repositories", "pull_requests", "console_sessions"}
+NO_DELETE = APPEND_ONLY | {"runs", "repositories", "pull_requests"}
 # A column every row of the table has that an UPDATE can set to itself.
 TOUCH_COLUMN = {"workspace_daily_metrics": "runs_count"}
 

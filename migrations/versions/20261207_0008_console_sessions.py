@@ -62,7 +62,8 @@ def upgrade() -> None:
     op.create_index("ix_console_sessions_workspace_id", TABLE, ["workspace_id"])
     op.create_index("uq_console_sessions_secret_hash", TABLE, ["secret_hash"], unique=True)
     enable_tenant_rls(TABLE)
-    grant_runtime(TABLE, "SELECT, INSERT, UPDATE")
+    # DELETE: the sweeper forgets sessions a day after they ended.
+    grant_runtime(TABLE, "SELECT, INSERT, UPDATE, DELETE")
 
 
 def downgrade() -> None:
