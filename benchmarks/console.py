@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,11 +26,12 @@ import httpx
 import psycopg
 
 from benchmarks.support import (
-    SENTINEL,
+    WORKSPACE_ROWS,
     Figure,
     api_process,
     bench_database,
     bench_redis,
+    mint_token,
     percentile,
 )
 from tests.conftest import _libpq_url
@@ -46,23 +46,7 @@ GOAL_P95_MS = 200.0
 MS = 1000.0
 
 _ROWS = [
-    """
-    INSERT INTO workspaces (id, slug, name)
-    SELECT md5('ws' || w)::uuid, 'ws-' || lpad(w::text, 2, '0'), 'Workspace ' || w
-    FROM generate_series(1, {workspaces}) AS w
-    """,
-    """
-    INSERT INTO installations (id, workspace_id, provider_id, external_id, account_login)
-    SELECT md5('inst' || w)::uuid, md5('ws' || w)::uuid,
-           (SELECT id FROM providers WHERE slug = 'github'), w, 'ws-' || w
-    FROM generate_series(1, {workspaces}) AS w
-    """,
-    """
-    INSERT INTO repositories (id, workspace_id, installation_id, external_id, name)
-    SELECT md5('repo' || w || '-' || r)::uuid, md5('ws' || w)::uuid, md5('inst' || w)::uuid,
-           w * 100 + r, 'ws-' || w || '/repo-' || r
-    FROM generate_series(1, {workspaces}) AS w, generate_series(1, {repositories}) AS r
-    """,
+    *WORKSPACE_ROWS,
     # Metrics as a real run keeps them, with 20 files not reviewed.
     """
     INSERT INTO runs (id, workspace_id, repository_id, external_reference, kind, trigger,
@@ -125,7 +109,12 @@ def _log(message: str) -> None:
 
 def _load(database_url: str) -> float:
     started = time.perf_counter()
-    params = {"workspaces": WORKSPACES, "repositories": REPOSITORIES, "runs": RUNS_PER_WORKSPACE}
+    params = {
+        "slug_width": 2,
+        "workspaces": WORKSPACES,
+        "repositories": REPOSITORIES,
+        "runs": RUNS_PER_WORKSPACE,
+    }
     with psycopg.connect(_libpq_url(database_url), autocommit=True) as connection:
         connection.execute("SET session_replication_role = replica")  # no per-row triggers
         connection.execute("SET synchronous_commit = off")
@@ -136,17 +125,6 @@ def _load(database_url: str) -> float:
             _log(f"{table} in {time.perf_counter() - step:.1f} s")
         connection.execute("VACUUM (ANALYZE)")
     return time.perf_counter() - started
-
-
-def _token(database_url: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own CLI
-        [str(SENTINEL), "token", "create", "--workspace", WORKSPACE, "--role", "owner"],
-        env={"SENTINEL_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip().splitlines()[-1]
 
 
 _TIMING = re.compile(r"app;dur=([0-9.]+)")
@@ -237,7 +215,7 @@ def run() -> list[Figure]:
             "SENTINEL_REDIS_URL": redis.url,
             "SENTINEL_LOG_LEVEL": "WARNING",
         }
-        token = _token(database_url)
+        token = mint_token(database_url, WORKSPACE, "owner")
         with api_process(env) as base:
             figures = _measure(base, token)
     return [

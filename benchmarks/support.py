@@ -133,3 +133,39 @@ def profiled(pid: int, label: str) -> Iterator[None]:
     finally:
         recorder.send_signal(signal.SIGINT)
         recorder.wait(timeout=30)
+
+
+# Workspaces `ws-N` (N zero-padded to `{slug_width}`), each with an installation and
+# `{repositories}` repositories, with deterministic ids (md5 of a name) so the rows a
+# benchmark loads next can name their parents without a lookup.
+WORKSPACE_ROWS = [
+    """
+    INSERT INTO workspaces (id, slug, name)
+    SELECT md5('ws' || w)::uuid, 'ws-' || lpad(w::text, {slug_width}, '0'), 'Workspace ' || w
+    FROM generate_series(1, {workspaces}) AS w
+    """,
+    """
+    INSERT INTO installations (id, workspace_id, provider_id, external_id, account_login)
+    SELECT md5('inst' || w)::uuid, md5('ws' || w)::uuid,
+           (SELECT id FROM providers WHERE slug = 'github'), w, 'ws-' || w
+    FROM generate_series(1, {workspaces}) AS w
+    """,
+    """
+    INSERT INTO repositories (id, workspace_id, installation_id, external_id, name)
+    SELECT md5('repo' || w || '-' || r)::uuid, md5('ws' || w)::uuid, md5('inst' || w)::uuid,
+           w * 100 + r, 'ws-' || w || '/repo-' || r
+    FROM generate_series(1, {workspaces}) AS w, generate_series(1, {repositories}) AS r
+    """,
+]
+
+
+def mint_token(database_url: str, workspace: str, role: str) -> str:
+    """`sentinel token create`, as an operator would."""
+    result = subprocess.run(  # noqa: S603 - our own CLI
+        [str(SENTINEL), "token", "create", "--workspace", workspace, "--role", role],
+        env={"SENTINEL_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]

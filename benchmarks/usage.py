@@ -14,7 +14,6 @@ row), then the tables are vacuumed and analysed, as autovacuum would have done.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +27,12 @@ from sqlalchemy.dialects import postgresql
 
 from app.usage.queries import GroupBy, usage_sums_statement
 from benchmarks.support import (
-    SENTINEL,
+    WORKSPACE_ROWS,
     Figure,
     api_process,
     bench_database,
     bench_redis,
+    mint_token,
     percentile,
 )
 from tests.conftest import _libpq_url
@@ -52,23 +52,7 @@ GOAL_P95_MS = 100.0
 
 # Deterministic ids, so each table's rows can name their parents without a lookup.
 _SCHEMA_ROWS = [
-    """
-    INSERT INTO workspaces (id, slug, name)
-    SELECT md5('ws' || w)::uuid, 'ws-' || lpad(w::text, 3, '0'), 'Workspace ' || w
-    FROM generate_series(1, {workspaces}) AS w
-    """,
-    """
-    INSERT INTO installations (id, workspace_id, provider_id, external_id, account_login)
-    SELECT md5('inst' || w)::uuid, md5('ws' || w)::uuid,
-           (SELECT id FROM providers WHERE slug = 'github'), w, 'ws-' || w
-    FROM generate_series(1, {workspaces}) AS w
-    """,
-    """
-    INSERT INTO repositories (id, workspace_id, installation_id, external_id, name)
-    SELECT md5('repo' || w || '-' || r)::uuid, md5('ws' || w)::uuid, md5('inst' || w)::uuid,
-           w * 100 + r, 'ws-' || w || '/repo-' || r
-    FROM generate_series(1, {workspaces}) AS w, generate_series(1, {repositories}) AS r
-    """,
+    *WORKSPACE_ROWS,
     # Run i: workspace i % W, repository (i / W) % R, created at its share of the year.
     """
     INSERT INTO runs (id, workspace_id, repository_id, external_reference, kind, trigger,
@@ -135,6 +119,7 @@ def _load(database_url: str) -> tuple[int, float]:
             name = definition.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
             connection.execute(f"DROP INDEX {name}")
         params = {
+            "slug_width": 3,
             "workspaces": WORKSPACES,
             "repositories": REPOSITORIES_PER_WORKSPACE,
             "runs": RUNS,
@@ -154,17 +139,6 @@ def _load(database_url: str) -> tuple[int, float]:
         _log(f"vacuum and analyse in {time.perf_counter() - step:.0f} s")
         count = connection.execute("SELECT count(*) FROM usage_records").fetchone()
     return (count[0] if count else 0), time.perf_counter() - started
-
-
-def _token(database_url: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own CLI
-        [str(SENTINEL), "token", "create", "--workspace", WORKSPACE, "--role", "billing"],
-        env={"SENTINEL_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 def _explain(database_url: str, group_by: GroupBy) -> str:
@@ -221,7 +195,7 @@ def run() -> list[Figure]:
         records, load_seconds = _load(database_url)
         figures.append(Figure("usage", "usage records loaded (seconds)",
                               f"{records:,} ({load_seconds:.0f} s)"))  # fmt: skip
-        token = _token(database_url)
+        token = mint_token(database_url, WORKSPACE, "billing")
         env = {
             "SENTINEL_DATABASE_URL": database_url,
             "SENTINEL_REDIS_URL": redis.url,

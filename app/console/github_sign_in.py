@@ -84,7 +84,7 @@ async def start(request: Request, workspace: str | None = None) -> Response:
         f"{state}.{workspace or ''}",
         max_age=STATE_LIFETIME_SECONDS,
         path="/console/oauth",
-        secure=request.url.scheme == "https" or str(settings.public_url or "").startswith("https"),
+        secure=sessions.behind_https(request),
         httponly=True,
         samesite="lax",
     )

@@ -89,11 +89,9 @@ def _same_origin(request: Request) -> None:
         raise ApiError(415, "unsupported_media_type", "send the token as JSON")
 
 
-async def _described(request: Request, principal: Principal, secret: str) -> dict[str, Any]:
-    async with tenant_session(resources(request).sessionmaker, principal.workspace_id) as db:
-        workspace = await db.get(Workspace, principal.workspace_id)
-    if workspace is None:
-        raise ApiError(401, "unauthorized", "the console session has ended; sign in again")
+def _described(
+    principal: Principal, workspace: Workspace, secret: str, request: Request
+) -> dict[str, Any]:
     return {
         "workspace": {"id": str(workspace.id), "slug": workspace.slug, "name": workspace.name},
         "role": principal.role.value,
@@ -112,6 +110,9 @@ async def sign_in(request: Request, body: Annotated[SignIn, Body()]) -> JSONResp
     if principal is None:
         raise ApiError(401, "unauthorized", "that API token is unknown or revoked")
     async with tenant_session(state.sessionmaker, principal.workspace_id) as db:
+        workspace = await db.get(Workspace, principal.workspace_id)
+        if workspace is None:
+            raise ApiError(401, "unauthorized", "that API token is unknown or revoked")
         opened = await sessions.open_session(db, principal)
         await record_audit_event(
             db,
@@ -122,7 +123,7 @@ async def sign_in(request: Request, body: Annotated[SignIn, Body()]) -> JSONResp
             resource_id=str(principal.token_id),
             metadata={},
         )
-    response = JSONResponse(await _described(request, principal, opened.secret))
+    response = JSONResponse(_described(principal, workspace, opened.secret, request))
     sessions.set_session_cookie(request, response, opened)
     return response
 
@@ -130,10 +131,10 @@ async def sign_in(request: Request, body: Annotated[SignIn, Body()]) -> JSONResp
 @router.get("/session")
 async def current_session(request: Request) -> JSONResponse:
     secret = request.cookies.get(sessions.COOKIE) or ""
-    principal = await sessions.session_principal(resources(request).sessionmaker, secret)
-    if principal is None:
+    found = await sessions.live_session(resources(request).sessionmaker, secret)
+    if found is None:
         raise ApiError(401, "unauthorized", "not signed in")
-    response = JSONResponse(await _described(request, principal, secret))
+    response = JSONResponse(_described(*found, secret, request))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -73,16 +73,22 @@ async def open_session(
     return OpenedSession(secret, expires_at)
 
 
+def behind_https(request: Request) -> bool:
+    """Whether browsers reach the console over https (directly, or per SENTINEL_PUBLIC_URL
+    behind a TLS-terminating proxy): then cookies are `Secure`."""
+    public_url = str(resources(request).settings.public_url or "")
+    return request.url.scheme == "https" or public_url.startswith("https://")
+
+
 def set_session_cookie(request: Request, response: Response, opened: OpenedSession) -> None:
     """HttpOnly (no script reads it), SameSite=Strict (no other site's request carries it),
     Secure behind https."""
-    public_url = str(resources(request).settings.public_url or "")
     response.set_cookie(
         COOKIE,
         opened.secret,
         max_age=int(LIFETIME.total_seconds()),
         path="/",
-        secure=request.url.scheme == "https" or public_url.startswith("https://"),
+        secure=behind_https(request),
         httponly=True,
         samesite="strict",
     )
@@ -94,12 +100,20 @@ async def session_principal(
 ) -> Principal | None:
     """The principal a live session acts as: not expired, not signed out, its token not
     revoked, its workspace not deleted."""
+    found = await live_session(sessionmaker, secret)
+    return found[0] if found is not None else None
+
+
+async def live_session(
+    sessionmaker: async_sessionmaker[AsyncSession], secret: str
+) -> tuple[Principal, Workspace] | None:
+    """`session_principal`, with the workspace it acts in (one query)."""
     if not looks_like_secret(secret):
         return None
     async with system_session(sessionmaker, SystemContext.CONSOLE_SESSION) as session:
         row = (
             await session.execute(
-                select(ApiToken)
+                select(ApiToken, Workspace)
                 .join(ConsoleSession, ConsoleSession.api_token_id == ApiToken.id)
                 .join(Workspace, Workspace.id == ApiToken.workspace_id)
                 .where(
@@ -110,15 +124,17 @@ async def session_principal(
                     Workspace.deleted_at.is_(None),
                 )
             )
-        ).scalar_one_or_none()
+        ).first()
     if row is None:
         return None
-    return Principal(
-        workspace_id=row.workspace_id,
-        role=Role(row.role),
-        token_id=row.id,
-        user_id=row.created_by_user_id,
+    token, workspace = row
+    principal = Principal(
+        workspace_id=token.workspace_id,
+        role=Role(token.role),
+        token_id=token.id,
+        user_id=token.created_by_user_id,
     )
+    return principal, workspace
 
 
 async def close_session(

@@ -60,10 +60,15 @@ async def load_provider_key(
     session: AsyncSession, keyring: KeyRing, *, workspace_id: uuid.UUID, provider: str
 ) -> SecretStr | None:
     row = await ProviderKeyRepository(session, workspace_id).get_for_provider(provider)
-    if row is None:
-        return None
+    return open_provider_key(keyring, row) if row is not None else None
+
+
+def open_provider_key(keyring: KeyRing, row: ProviderKey) -> SecretStr:
+    """The key a stored row seals (bound to its workspace and provider)."""
     return keyring.open(
-        SealedKey(row.encrypted_key, row.key_version), workspace_id=workspace_id, provider=provider
+        SealedKey(row.encrypted_key, row.key_version),
+        workspace_id=row.workspace_id,
+        provider=row.provider,
     )
 
 

@@ -110,21 +110,12 @@ class Repo:
                 if existing.get("status") != "completed":  # else its outcome stays as it is
                     await self.show_on_check_run(existing, title=title, summary=summary)
                 return existing
-        created = await _call(
-            self.github,
-            "creating the check run",
-            "POST",
-            f"{self.path}/check-runs",
-            json={
-                "name": CHECK_NAME,
-                "head_sha": head_sha,
-                "external_id": str(run_id),
-                "status": "in_progress",
-                "output": {"title": title, "summary": summary},
-            },
+        return await self._create_check_run(
+            head_sha,
+            run_id,
+            {"status": "in_progress", "output": {"title": title, "summary": summary}},
+            _CheckRunState(completed=False, annotations=0),
         )
-        self._check_runs[int(created["id"])] = _CheckRunState(completed=False, annotations=0)
-        return created
 
     async def create_completed_check_run(
         self,
@@ -135,22 +126,24 @@ class Repo:
         output: dict[str, Any],
     ) -> dict[str, Any]:
         """A check run that is done when it first appears: one request."""
+        return await self._create_check_run(
+            head_sha,
+            run_id,
+            {"status": "completed", "conclusion": conclusion, "output": output},
+            _CheckRunState(completed=True, annotations=len(output.get("annotations") or [])),
+        )
+
+    async def _create_check_run(
+        self, head_sha: str, run_id: uuid.UUID, fields: dict[str, Any], state: _CheckRunState
+    ) -> dict[str, Any]:
         created = await _call(
             self.github,
             "creating the check run",
             "POST",
             f"{self.path}/check-runs",
-            json={
-                "name": CHECK_NAME,
-                "head_sha": head_sha,
-                "external_id": str(run_id),
-                "status": "completed",
-                "conclusion": conclusion,
-                "output": output,
-            },
+            json={"name": CHECK_NAME, "head_sha": head_sha, "external_id": str(run_id), **fields},
         )
-        annotations = len(output.get("annotations") or [])
-        self._check_runs[int(created["id"])] = _CheckRunState(True, annotations)
+        self._check_runs[int(created["id"])] = state
         return created
 
     async def show_on_check_run(
@@ -325,10 +318,15 @@ class CheckRun:
     async def close_if_shown(self, *, conclusion: str, title: str, summary: str) -> None:
         """Complete the check run if the run has one on GitHub (this attempt's or an earlier
         one's), without creating one: a run stopped before it showed anything stays quiet."""
-        if self.current is None and not self.repo.fresh:
-            self.current = await self.repo.find_check_run(self.head_sha, self.run_id)
+        await self._find_earlier()
         if self.current is not None:
             await self.complete(conclusion=conclusion, title=title, summary=summary, annotations=[])
+
+    async def _find_earlier(self) -> None:
+        """The check run an earlier attempt of the run created, if any (a first execution
+        has none to look for)."""
+        if self.current is None and not self.repo.fresh:
+            self.current = await self.repo.find_check_run(self.head_sha, self.run_id)
 
     async def complete(
         self,
@@ -339,8 +337,7 @@ class CheckRun:
         annotations: list[dict[str, object]],
         text: str = "",
     ) -> None:
-        if self.current is None and not self.repo.fresh:
-            self.current = await self.repo.find_check_run(self.head_sha, self.run_id)
+        await self._find_earlier()
         if self.current is None and len(annotations) <= ANNOTATIONS_PER_REQUEST:
             output: dict[str, Any] = {
                 "title": title,

@@ -22,6 +22,7 @@ import hashlib
 import inspect
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -33,6 +34,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from playwright.async_api import Browser, async_playwright
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -572,6 +574,25 @@ async def _start(e2e: E2E, runtime_engine: AsyncEngine) -> None:
                 base_url=e2e.model_url,
                 model=MODEL,
             )
+
+
+# The console's browser tests: Debian's Chromium, driven by Playwright (no browser download).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """One headless Chromium per test module; screenshots go under `SCREENSHOTS`."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
 
 
 @pytest.fixture

@@ -13,21 +13,18 @@ import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from app.audit import Actor
 from app.db import create_engine, create_sessionmaker, tenant_session
 from app.models.identity import Role
 from app.tokens.service import create_api_token
-from tests.e2e.conftest import ACME, E2E, GLOBEX
+from tests.e2e.conftest import ACME, E2E, GLOBEX, SCREENSHOTS
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NUMBER = 71
 
 pytestmark = pytest.mark.skipif(
@@ -55,19 +52,6 @@ async def _token(e2e: E2E, repo: Any, role: Role) -> str:
         return minted.token
     finally:
         await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ engine browsers' audits use, from npm) finds no serious or critical violation on
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from app.models.identity import Role
 from tests.e2e.conftest import ACME, E2E
-from tests.e2e.test_console import CHROMIUM, SCREENSHOTS, _reviewed_run, _shot, _sign_in, _token
+from tests.e2e.test_console import _reviewed_run, _shot, _sign_in, _token
 
 AXE = Path(__file__).resolve().parents[2] / "console" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -20,19 +19,6 @@ pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None or not AXE.exists(),
     reason="needs Debian's chromium and console/node_modules (./scripts/test installs both)",
 )
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def _violations(page: Page) -> list[str]:

@@ -6,6 +6,7 @@ deleted is posted again. The check run appears with the estimate, or with the ou
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -69,6 +70,29 @@ def _calls(world: World, since: int) -> list[tuple[str, str]]:
     ]
 
 
+async def _reviewed_with_the_summary_id_lost(world: World) -> Any:
+    """A reviewed PR whose summary id is not kept, as after a worker that posted the summary
+    and died before keeping it; the summary."""
+    await world.open_pull_request()
+    assert await world.review_pending() == ["completed"]
+    (summary,) = world.summaries()
+    await world.hook.execute("UPDATE pull_requests SET summary_comment_id = NULL")
+    return summary
+
+
+async def _first_attempt_retries(world: World) -> dict[str, Any]:
+    """A run whose first attempt showed its check run (the estimate), then met a model
+    outage and is waiting to retry."""
+    world.models.fail_next(529)
+    await world.open_pull_request()
+    (run,) = await world.runs()
+    with pytest.raises(Retry):
+        await world.review(run["id"])
+    (check,) = world.check_runs(run["head_sha"])
+    assert check.status == "in_progress"
+    return run
+
+
 async def test_a_review_makes_no_more_github_calls_than_its_goal(world: World) -> None:
     # Goal: 5 + ⌈files / 100⌉ + ⌈findings / 50⌉, here 5 + 1 + 1 for the 2-file PR.
     await world.open_pull_request()
@@ -93,11 +117,7 @@ async def test_a_review_makes_no_more_github_calls_than_its_goal(world: World) -
 async def test_a_summary_whose_id_was_lost_is_found_in_the_pull_requests_read(
     world: World,
 ) -> None:
-    await world.open_pull_request()
-    assert await world.review_pending() == ["completed"]
-    (summary,) = world.summaries()
-    # As after a worker that posted the summary and died before keeping its id.
-    await world.hook.execute("UPDATE pull_requests SET summary_comment_id = NULL")
+    summary = await _reviewed_with_the_summary_id_lost(world)
 
     before = len(world.github.requests)
     await _push(world, "d00d" + "4" * 36, "def fourth(x):\n    return x / 0\n")
@@ -109,10 +129,7 @@ async def test_a_summary_whose_id_was_lost_is_found_in_the_pull_requests_read(
 async def test_an_older_summary_beyond_the_last_hundred_comments_is_still_found(
     world: World,
 ) -> None:
-    await world.open_pull_request()
-    assert await world.review_pending() == ["completed"]
-    (summary,) = world.summaries()
-    await world.hook.execute("UPDATE pull_requests SET summary_comment_id = NULL")
+    summary = await _reviewed_with_the_summary_id_lost(world)
     for index in range(120):  # a busy discussion after it
         world.github.add_issue_comment(OWNER, NAME, body=f"comment {index}", issue_number=NUMBER)
 
@@ -154,13 +171,7 @@ async def test_a_run_stopped_after_its_estimate_closes_its_check_run(world: Worl
 async def test_a_run_stopped_on_a_later_attempt_closes_the_check_run_an_earlier_one_showed(
     world: World,
 ) -> None:
-    world.models.fail_next(529)
-    await world.open_pull_request()
-    (run,) = await world.runs()
-    with pytest.raises(Retry):
-        await world.review(run["id"])  # the check run shows the estimate, then the model fails
-    (check,) = world.check_runs(run["head_sha"])
-    assert check.status == "in_progress"
+    run = await _first_attempt_retries(world)
 
     # The second attempt has read the pull request when a push supersedes the run.
     stalled = world.github.hold_next("GET", f"/repos/{OWNER}/{NAME}/pulls/{NUMBER}/files")
@@ -176,13 +187,7 @@ async def test_a_run_stopped_on_a_later_attempt_closes_the_check_run_an_earlier_
 async def test_a_run_superseded_while_it_waits_to_retry_closes_its_check_run(
     world: World,
 ) -> None:
-    world.models.fail_next(529)
-    await world.open_pull_request()
-    (run,) = await world.runs()
-    with pytest.raises(Retry):
-        await world.review(run["id"])
-    (check,) = world.check_runs(run["head_sha"])
-    assert check.status == "in_progress"
+    run = await _first_attempt_retries(world)
 
     await _push(world, "d00d" + "8" * 36, "def eighth(x):\n    return x / 0\n")
     # The retry comes up, finds the run superseded, and closes what the first attempt showed.

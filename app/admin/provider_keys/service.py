@@ -18,7 +18,7 @@ from app.errors import ApiError
 from app.models import ProviderKey
 from app.policy.documents import ProviderName
 from app.provider_keys.repository import ProviderKeyRepository
-from app.provider_keys.service import load_provider_key, save_provider_key
+from app.provider_keys.service import open_provider_key, save_provider_key
 from app.security.encryption import KeyRing
 from app.security.urls import UnsafeProviderUrlError, check_provider_url
 
@@ -102,14 +102,9 @@ async def verify_stored_key(context: WorkspaceContext, provider: ProviderName) -
     row = await repository.get_for_provider(provider)
     if row is None:
         raise ApiError(404, "not_found", f"no {provider} key in this workspace")
-    api_key = await load_provider_key(
-        context.session, _keyring(context), workspace_id=context.workspace_id, provider=provider
-    )
-    if api_key is None:
-        raise ApiError(404, "not_found", f"no {provider} key in this workspace")
     verification = await verify_key(
         provider,
-        api_key,
+        open_provider_key(_keyring(context), row),
         model=row.model,
         base_url=row.base_url,
         allow_private=context.settings.allow_private_provider_urls,
