@@ -97,9 +97,11 @@ def test_a_module_level_change_in_a_parsed_file_gets_no_label() -> None:
     # After a function, partly indented: the parse says it is module-level code (the line
     # heuristics are not consulted for a parsed file).
     text = PYTHON + "\n\nif os.environ.get('WRAP'):\n    wrapped_all = wrap_all([])\n"
+    # git's header names the function above, as git does for module-level code.
     diff = file_diff(
         "src/a.py",
-        "@@ -16,0 +16,2 @@\n+if os.environ.get('WRAP'):\n+    wrapped_all = wrap_all([])",
+        "@@ -16,0 +16,2 @@ def wrap_all(items):\n"
+        "+if os.environ.get('WRAP'):\n+    wrapped_all = wrap_all([])",
     )
     parsed = render_diff([diff], {"src/a.py": text})
     assert "@@ -16,0 +16,2 @@\n" in parsed + "\n"
